@@ -1,0 +1,73 @@
+# Latchkey: `make demo` and `make test` are the contract (see README.md).
+# Everything they need is installed here, idempotently, from crates.io, npm
+# and Debian's packages only.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_TARGET := wasm32-unknown-unknown
+WASM_OUT := target/$(WASM_TARGET)/wasm-release/latchkey.wasm
+PKG_DIST := pkg/dist
+SERVER_BIN := target/debug/latchkey-server
+PORT ?= 8787
+DATA_DIR ?= .latchkey
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: help demo test tools wasm-target wasm-bindgen-cli node-deps chromium \
+        pkg server lint fmt clean
+
+help:
+	@echo "make demo   build everything and serve the demo at http://localhost:$(PORT)"
+	@echo "make test   run every test tier (lint, native, browser, end-to-end)"
+
+# --- tools -------------------------------------------------------------------
+tools: wasm-target wasm-bindgen-cli node-deps chromium
+
+wasm-target:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+
+wasm-bindgen-cli:
+	@wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$' || \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
+
+node-deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+chromium:
+	@if [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/chromium ]; then \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; \
+	fi
+
+# --- builds ------------------------------------------------------------------
+# The release package: cargo -> wasm-bindgen -> wasm-opt -Oz.
+pkg: wasm-target wasm-bindgen-cli node-deps
+	cargo build -p latchkey --lib --profile wasm-release --target $(WASM_TARGET)
+	wasm-bindgen --target web --out-dir $(PKG_DIST) --out-name latchkey $(WASM_OUT)
+	wasm-opt -Oz $(PKG_DIST)/latchkey_bg.wasm -o $(PKG_DIST)/latchkey_bg.wasm
+
+server:
+	cargo build -p latchkey-server
+
+# --- the two commands --------------------------------------------------------
+demo: tools pkg server
+	$(SERVER_BIN) --port $(PORT) --data-dir $(DATA_DIR) --serve /=www --serve /pkg=pkg
+
+test: tools pkg server
+	bash scripts/test.sh
+
+# --- housekeeping ------------------------------------------------------------
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf $(PKG_DIST) node_modules

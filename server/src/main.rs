@@ -1,0 +1,10 @@
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let config = latchkey_server::Config::parse();
+    if let Err(err) = latchkey_server::serve(config).await {
+        eprintln!("latchkey-server: {err}");
+        std::process::exit(1);
+    }
+}
