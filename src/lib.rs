@@ -3,6 +3,8 @@
 //! The crate is split into a platform-free core (plain Rust, tested natively)
 //! and a thin browser shell compiled to WebAssembly.
 
+pub mod core;
+
 use wasm_bindgen::prelude::*;
 
 /// The SDK's version, as published in the npm package.

@@ -1,0 +1,198 @@
+//! The session cookies as `document.cookie` strings: writing, reading, and
+//! every removal variant the SDK may have written.
+
+use super::time::format_http_date;
+
+/// Where and under which names the session cookies live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieOptions {
+    pub opaque_token_name: String,
+    pub jwt_name: String,
+    pub path: String,
+    pub domain: Option<String>,
+    pub available_to_subdomains: bool,
+}
+
+impl Default for CookieOptions {
+    fn default() -> Self {
+        CookieOptions {
+            opaque_token_name: "stytch_session".into(),
+            jwt_name: "stytch_session_jwt".into(),
+            path: "/".into(),
+            domain: None,
+            available_to_subdomains: false,
+        }
+    }
+}
+
+/// What the cookie attributes depend on in the current page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub hostname: String,
+    pub https: bool,
+}
+
+impl CookieOptions {
+    /// The `Domain` attribute to write, if any.
+    fn domain_for(&self, page: &Page) -> Option<String> {
+        match (&self.domain, self.available_to_subdomains) {
+            (Some(domain), _) => Some(domain.clone()),
+            (None, true) => Some(page.hostname.clone()),
+            (None, false) => None,
+        }
+    }
+
+    /// The two cookie strings that store a session until `expires_ms`
+    /// (client clock), given the client's `now_ms`.
+    pub fn write(
+        &self,
+        page: &Page,
+        token: &str,
+        jwt: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> [String; 2] {
+        let max_age = (expires_ms - now_ms).max(0) / 1000;
+        let mut attributes = String::new();
+        attributes.push_str("; Path=");
+        attributes.push_str(&self.path);
+        if let Some(domain) = self.domain_for(page) {
+            attributes.push_str("; Domain=");
+            attributes.push_str(&domain);
+        }
+        attributes.push_str("; Expires=");
+        attributes.push_str(&format_http_date(expires_ms));
+        attributes.push_str("; Max-Age=");
+        attributes.push_str(&super::json::int_text(max_age));
+        attributes.push_str("; SameSite=Lax");
+        // Browsers refuse `Secure` cookies from plain-http pages other than
+        // localhost, so it is written exactly when the page is https.
+        if page.https {
+            attributes.push_str("; Secure");
+        }
+        [
+            [&self.opaque_token_name, "=", token, &attributes].concat(),
+            [&self.jwt_name, "=", jwt, &attributes].concat(),
+        ]
+    }
+
+    /// Strings that delete both cookies in every variant this SDK might have
+    /// written: with and without `Domain`, on the configured path and on `/`.
+    pub fn removals(&self, page: &Page) -> Vec<String> {
+        let mut domains: Vec<Option<String>> = vec![None, Some(page.hostname.clone())];
+        if let Some(domain) = &self.domain {
+            domains.push(Some(domain.clone()));
+        }
+        let mut paths = vec![self.path.clone()];
+        if self.path != "/" {
+            paths.push("/".into());
+        }
+        let mut out = Vec::new();
+        for name in [&self.opaque_token_name, &self.jwt_name] {
+            for path in &paths {
+                for domain in &domains {
+                    let mut cookie = [name, "=; Path=", path].concat();
+                    if let Some(domain) = domain {
+                        cookie.push_str("; Domain=");
+                        cookie.push_str(domain);
+                    }
+                    cookie.push_str(
+                        "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; SameSite=Lax",
+                    );
+                    out.push(cookie);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The value of cookie `name` in a `document.cookie` string.
+pub fn read<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
+    cookies
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(https: bool) -> Page {
+        Page {
+            hostname: "app.example.com".into(),
+            https,
+        }
+    }
+
+    #[test]
+    fn writes_both_cookies_with_expiry_lax_and_secure_on_https() {
+        let opts = CookieOptions::default();
+        let [token, jwt] = opts.write(
+            &page(true),
+            "tok",
+            "a.b.c",
+            1_700_000_060_000,
+            1_700_000_000_000,
+        );
+        assert_eq!(
+            token,
+            "stytch_session=tok; Path=/; Expires=Tue, 14 Nov 2023 22:14:20 GMT; Max-Age=60; SameSite=Lax; Secure"
+        );
+        assert!(jwt.starts_with("stytch_session_jwt=a.b.c; Path=/; Expires="));
+        let [token, _] = opts.write(&page(false), "tok", "j", 1_000, 0);
+        assert!(!token.contains("Secure"));
+        assert!(!token.contains("Domain"));
+    }
+
+    #[test]
+    fn subdomain_option_adds_the_domain() {
+        let opts = CookieOptions {
+            available_to_subdomains: true,
+            opaque_token_name: "sess".into(),
+            path: "/app".into(),
+            ..CookieOptions::default()
+        };
+        let [token, _] = opts.write(&page(true), "t", "j", 1_000, 0);
+        assert!(token.starts_with("sess=t; Path=/app; Domain=app.example.com;"));
+        let explicit = CookieOptions {
+            domain: Some("example.com".into()),
+            ..CookieOptions::default()
+        };
+        let [token, _] = explicit.write(&page(true), "t", "j", 1_000, 0);
+        assert!(token.contains("; Domain=example.com;"));
+    }
+
+    #[test]
+    fn removal_covers_every_written_variant() {
+        let opts = CookieOptions {
+            domain: Some("example.com".into()),
+            path: "/app".into(),
+            ..CookieOptions::default()
+        };
+        let removals = opts.removals(&page(true));
+        // 2 names x 2 paths x 3 domain variants.
+        assert_eq!(removals.len(), 12);
+        for needle in [
+            "stytch_session=; Path=/app; Expires",
+            "stytch_session=; Path=/; Domain=app.example.com;",
+            "stytch_session_jwt=; Path=/app; Domain=example.com;",
+        ] {
+            assert!(removals.iter().any(|r| r.starts_with(needle)), "{needle}");
+        }
+        assert!(removals.iter().all(|r| r.contains("Max-Age=0")));
+    }
+
+    #[test]
+    fn reads_exact_names_only() {
+        let jar = "stytch_session_jwt=j; stytch_session=t; other=1; empty=";
+        assert_eq!(read(jar, "stytch_session"), Some("t"));
+        assert_eq!(read(jar, "stytch_session_jwt"), Some("j"));
+        assert_eq!(read(jar, "stytch"), None);
+        assert_eq!(read(jar, "empty"), None);
+        assert_eq!(read("", "stytch_session"), None);
+    }
+}

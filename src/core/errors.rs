@@ -1,0 +1,266 @@
+//! The closed error model every SDK call answers with, and its classification.
+
+use super::json::{object, Json};
+
+/// Why a request never produced an answer from the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkReason {
+    /// The browser reports no connection at all.
+    Offline,
+    /// The request went out but nothing came back (DNS, refused, CORS, reset).
+    Unreachable,
+    /// No answer within the request timeout; the request was aborted.
+    Timeout,
+}
+
+impl NetworkReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkReason::Offline => "offline",
+            NetworkReason::Unreachable => "unreachable",
+            NetworkReason::Timeout => "timeout",
+        }
+    }
+}
+
+/// Every failure of a public SDK function, exported to TypeScript as a
+/// discriminated union on `kind`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SdkError {
+    /// The API answered with an error (or with a body that could not be read).
+    Api {
+        status_code: u16,
+        request_id: String,
+        error_type: String,
+        error_message: String,
+        error_url: String,
+    },
+    Network {
+        reason: NetworkReason,
+        message: String,
+    },
+    /// The input was refused before any request was sent.
+    Validation { field: String, message: String },
+    /// The SDK was used in a way it cannot serve (e.g. outside a browser).
+    Usage { message: String },
+}
+
+/// Error types after which the session is gone for good: the SDK clears it.
+const SESSION_ENDING: [&str; 4] = [
+    "unauthorized_credentials",
+    "user_unauthenticated",
+    "invalid_secret_authentication",
+    "session_not_found",
+];
+
+/// The error type the SDK reports when a response body cannot be decoded.
+pub const INVALID_RESPONSE: &str = "invalid_response";
+
+impl SdkError {
+    pub fn validation(field: &str, message: &str) -> Self {
+        SdkError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn usage(message: &str) -> Self {
+        SdkError::Usage {
+            message: message.into(),
+        }
+    }
+
+    pub fn network(reason: NetworkReason, message: &str) -> Self {
+        SdkError::Network {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// An API error for a response whose body is not the protocol's.
+    pub fn invalid_response(status_code: u16, message: &str) -> Self {
+        SdkError::Api {
+            status_code,
+            request_id: String::new(),
+            error_type: INVALID_RESPONSE.into(),
+            error_message: message.into(),
+            error_url: String::new(),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SdkError::Api { .. } => "api",
+            SdkError::Network { .. } => "network",
+            SdkError::Validation { .. } => "validation",
+            SdkError::Usage { .. } => "usage",
+        }
+    }
+
+    /// Whether the same call may succeed if simply tried again later.
+    pub fn retryable(&self) -> bool {
+        match self {
+            SdkError::Network { .. } => true,
+            SdkError::Api {
+                status_code,
+                error_type,
+                ..
+            } => {
+                // An unreadable body on a 2xx is most likely a proxy or a
+                // captive portal in the way: worth another try.
+                *status_code >= 500
+                    || *status_code == 429
+                    || *status_code == 408
+                    || (error_type == INVALID_RESPONSE && *status_code < 300)
+            }
+            SdkError::Validation { .. } | SdkError::Usage { .. } => false,
+        }
+    }
+
+    /// Whether this error proves the session no longer exists.
+    pub fn ends_session(&self) -> bool {
+        match self {
+            SdkError::Api { error_type, .. } => SESSION_ENDING.contains(&error_type.as_str()),
+            _ => false,
+        }
+    }
+
+    pub fn error_type(&self) -> Option<&str> {
+        match self {
+            SdkError::Api { error_type, .. } => Some(error_type),
+            _ => None,
+        }
+    }
+
+    /// A sentence suitable for logs and as the JS `Error.message`.
+    pub fn message(&self) -> &str {
+        match self {
+            SdkError::Api { error_message, .. } => error_message,
+            SdkError::Network { message, .. }
+            | SdkError::Validation { message, .. }
+            | SdkError::Usage { message } => message,
+        }
+    }
+
+    /// The error as the JSON object handed to JavaScript.
+    pub fn to_json(&self) -> Json {
+        let kind = Some(Json::str(self.kind()));
+        let message = Some(Json::str(self.message()));
+        let retryable = Some(Json::Bool(self.retryable()));
+        match self {
+            SdkError::Api {
+                status_code,
+                request_id,
+                error_type,
+                error_message,
+                error_url,
+            } => object([
+                ("kind", kind),
+                ("message", message),
+                ("retryable", retryable),
+                ("status_code", Some(Json::int(i64::from(*status_code)))),
+                ("request_id", Some(Json::str(request_id))),
+                ("error_type", Some(Json::str(error_type))),
+                ("error_message", Some(Json::str(error_message))),
+                ("error_url", Some(Json::str(error_url))),
+            ]),
+            SdkError::Network { reason, .. } => object([
+                ("kind", kind),
+                ("message", message),
+                ("retryable", retryable),
+                ("reason", Some(Json::str(reason.as_str()))),
+            ]),
+            SdkError::Validation { field, .. } => object([
+                ("kind", kind),
+                ("message", message),
+                ("retryable", retryable),
+                ("field", Some(Json::str(field))),
+            ]),
+            SdkError::Usage { .. } => object([
+                ("kind", kind),
+                ("message", message),
+                ("retryable", retryable),
+            ]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status_code: u16, error_type: &str) -> SdkError {
+        SdkError::Api {
+            status_code,
+            request_id: "request-id-test-1".into(),
+            error_type: error_type.into(),
+            error_message: "m".into(),
+            error_url: String::new(),
+        }
+    }
+
+    #[test]
+    fn transient_failures_are_retryable_and_keep_the_session() {
+        for err in [
+            api(500, "internal_server_error"),
+            api(503, "service_unavailable"),
+            api(429, "too_many_requests"),
+            api(408, "request_timeout"),
+            api(200, INVALID_RESPONSE),
+            SdkError::network(NetworkReason::Timeout, "t"),
+            SdkError::network(NetworkReason::Offline, "o"),
+            SdkError::network(NetworkReason::Unreachable, "u"),
+        ] {
+            assert!(err.retryable(), "{err:?}");
+            assert!(!err.ends_session(), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_four_session_errors_end_the_session() {
+        for error_type in SESSION_ENDING {
+            assert!(api(401, error_type).ends_session());
+            assert!(!api(401, error_type).retryable());
+        }
+        for error_type in [
+            "bad_request",
+            "unable_to_auth_magic_link",
+            "weak_password",
+            "user_not_found",
+        ] {
+            assert!(!api(400, error_type).ends_session(), "{error_type}");
+        }
+        assert!(!SdkError::validation("email", "bad").ends_session());
+    }
+
+    #[test]
+    fn client_side_errors_are_never_retryable() {
+        assert!(!SdkError::validation("email", "bad").retryable());
+        assert!(!SdkError::usage("no browser").retryable());
+        assert!(!api(400, "bad_request").retryable());
+        assert!(!api(404, "session_not_found").retryable());
+        assert!(
+            !api(404, INVALID_RESPONSE).retryable(),
+            "e.g. a wrong baseUrl"
+        );
+    }
+
+    #[test]
+    fn json_form_carries_kind_retryable_and_the_variant_fields() {
+        let json = api(503, "x").to_json();
+        assert_eq!(json.str_field("kind"), Some("api"));
+        assert_eq!(json.get("retryable"), Some(&Json::Bool(true)));
+        assert_eq!(json.get("status_code").and_then(Json::as_i64), Some(503));
+        assert_eq!(json.str_field("request_id"), Some("request-id-test-1"));
+        let json = SdkError::validation("phone_number", "must be E.164").to_json();
+        assert_eq!(json.str_field("kind"), Some("validation"));
+        assert_eq!(json.str_field("field"), Some("phone_number"));
+        assert_eq!(json.str_field("message"), Some("must be E.164"));
+        let json = SdkError::network(NetworkReason::Timeout, "slow").to_json();
+        assert_eq!(json.str_field("reason"), Some("timeout"));
+        assert_eq!(
+            SdkError::usage("u").to_json().str_field("kind"),
+            Some("usage")
+        );
+    }
+}

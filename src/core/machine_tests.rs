@@ -1,0 +1,606 @@
+//! Unit tests of the session machine on simulated time.
+
+use super::*;
+use crate::core::errors::NetworkReason;
+
+const MIN: i64 = 60_000;
+const SERVER_T0: i64 = 1_800_000_000_000;
+
+fn config(keep_session_alive: bool) -> Config {
+    Config {
+        policy: RefreshPolicy::default(),
+        keep_session_alive,
+    }
+}
+
+/// A device whose wall clock is `skew` ms off the server's.
+fn at(mono: i64, skew: i64) -> Now {
+    Now {
+        mono,
+        wall: SERVER_T0 + mono + skew,
+    }
+}
+
+fn data(token: &str, expires_at: i64, user_name: &str) -> AuthData {
+    AuthData {
+        session_token: token.into(),
+        session_jwt: format!("jwt-{token}"),
+        session: Json::parse(&format!(
+            r#"{{"session_id":"session-test-{token}","expires_at":"x"}}"#
+        ))
+        .unwrap(),
+        user: Json::parse(&format!(
+            r#"{{"user_id":"user-test-1","name":{{"first_name":"{user_name}"}}}}"#
+        ))
+        .unwrap(),
+        expires_at,
+        jwt_issued_at: None,
+    }
+}
+
+fn api_error(error_type: &str, status_code: u16) -> SdkError {
+    SdkError::Api {
+        status_code,
+        request_id: String::new(),
+        error_type: error_type.into(),
+        error_message: String::new(),
+        error_url: String::new(),
+    }
+}
+
+fn fresh(keep_alive: bool) -> Machine {
+    Machine::start(config(keep_alive), 1, at(0, 0), None, None).0
+}
+
+/// A leader tab signed in at mono 0 on an accurate clock, 60-minute session.
+fn signed_in_leader() -> Machine {
+    let mut m = fresh(false);
+    m.became_leader(at(0, 0));
+    m.authenticated(
+        at(0, 0),
+        data("t1", SERVER_T0 + 60 * MIN, "Ada"),
+        Some(60),
+        Some(SERVER_T0),
+    );
+    m
+}
+
+fn timers(effects: &[Effect]) -> Vec<Option<i64>> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Timer(t) => Some(*t),
+            _ => None,
+        })
+        .collect()
+}
+
+fn refreshes(effects: &[Effect]) -> Vec<(String, Option<i64>)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Refresh {
+                token,
+                duration_minutes,
+            } => Some((token.clone(), *duration_minutes)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn notifications(effects: &[Effect]) -> Vec<Change> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Notify(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn start_without_cookie_drops_the_cache_quietly() {
+    let cached = Snapshot {
+        seq: 5,
+        auth: Some(Auth {
+            session_token: "t".into(),
+            session_jwt: "j".into(),
+            session: Some(Json::Obj(vec![])),
+            user: None,
+            expires_at: None,
+            confirmed_at: 0,
+            duration_minutes: None,
+        }),
+        ..Snapshot::default()
+    };
+    let (m, effects) = Machine::start(config(false), 1, at(0, 0), None, Some(cached));
+    assert!(m.snapshot().auth.is_none());
+    assert_eq!(m.snapshot().seq, 6);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Publish(_)]),
+        "{effects:?}"
+    );
+    assert!(!m.from_cache());
+}
+
+#[test]
+fn start_with_cookie_shows_the_cache_at_once_and_confirms_it() {
+    let mut leader = signed_in_leader();
+    let cached = leader.snapshot().clone();
+    let (m, effects) = Machine::start(
+        config(false),
+        2,
+        at(5_000, 0),
+        Some(("t1".into(), "jwt-t1".into())),
+        Some(cached.clone()),
+    );
+    assert_eq!(m.snapshot(), &cached, "restored without a new version");
+    assert!(m.from_cache());
+    assert_eq!(refreshes(&effects), vec![("t1".into(), None)]);
+    assert!(notifications(&effects).is_empty());
+    // The leader's confirmation supersedes nothing here; the follower's own
+    // confirmation will.
+    assert!(leader.remote(at(5_000, 0), cached).is_empty());
+}
+
+#[test]
+fn start_with_an_unknown_cookie_confirms_the_tokens_before_showing_anything() {
+    let (m, effects) = Machine::start(
+        config(false),
+        1,
+        at(0, 0),
+        Some(("cookie-token".into(), "j".into())),
+        None,
+    );
+    let auth = m.snapshot().auth.as_ref().unwrap();
+    assert_eq!(auth.session_token, "cookie-token");
+    assert!(auth.session.is_none() && auth.user.is_none());
+    assert_eq!(refreshes(&effects), vec![("cookie-token".into(), None)]);
+}
+
+#[test]
+fn login_writes_cookies_publishes_and_notifies_once() {
+    let mut m = fresh(false);
+    let effects = m.authenticated(
+        at(0, 0),
+        data("t1", SERVER_T0 + 60 * MIN, "Ada"),
+        Some(60),
+        Some(SERVER_T0),
+    );
+    assert!(
+        matches!(&effects[0], Effect::WriteCookies { token, jwt, .. } if token == "t1" && jwt == "jwt-t1")
+    );
+    assert!(
+        matches!(&effects[1], Effect::Publish(text) if Snapshot::parse(text).as_ref() == Some(m.snapshot()))
+    );
+    assert_eq!(
+        notifications(&effects),
+        vec![Change {
+            session: true,
+            user: true
+        }]
+    );
+    assert_eq!(effects.len(), 3, "a follower arms no timer: {effects:?}");
+}
+
+#[test]
+fn the_leader_refreshes_every_interval() {
+    let mut m = signed_in_leader();
+    let mut mono = 0;
+    for round in 1..=5 {
+        let next = m.timer.expect("a timer is armed");
+        assert!(
+            (next - mono - 3 * MIN).abs() <= 1_000,
+            "round {round}: {next}"
+        );
+        mono = next;
+        let effects = m.timer_fired(at(mono, 0));
+        assert_eq!(refreshes(&effects), vec![("t1".into(), None)]);
+        assert!(
+            timers(&effects).is_empty() && m.timer.is_none(),
+            "no timer while the request runs"
+        );
+        let server_now = SERVER_T0 + mono;
+        let effects = m.refresh_finished(
+            at(mono + 80, 0),
+            "t1",
+            Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), Some(server_now))),
+            None,
+            0,
+        );
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::WriteCookies { .. })));
+        assert!(
+            notifications(&effects).is_empty(),
+            "same session and user: nothing to tell"
+        );
+    }
+}
+
+#[test]
+fn a_device_clock_hours_off_changes_neither_timing_nor_cookie_expiry() {
+    for skew in [-5 * 3_600_000, 7 * 3_600_000] {
+        let mut m = fresh(false);
+        m.became_leader(at(0, skew));
+        let expires = SERVER_T0 + 60 * MIN;
+        let effects = m.authenticated(
+            at(0, skew),
+            data("t", expires, "Ada"),
+            None,
+            Some(SERVER_T0),
+        );
+        let Some(Effect::WriteCookies {
+            expires_device_ms: Some(cookie_expiry),
+            ..
+        }) = effects.first()
+        else {
+            panic!("{effects:?}")
+        };
+        // In device time, the cookie ends 60 minutes after the device's now.
+        let device_now = SERVER_T0 + skew;
+        assert!(
+            (cookie_expiry - device_now - 60 * MIN).abs() <= 1_000,
+            "skew {skew}"
+        );
+        let timer = timers(&effects).last().copied().flatten().unwrap();
+        assert!(
+            (timer - 3 * MIN).abs() <= 1_000,
+            "skew {skew}: timer at {timer}"
+        );
+        assert!(
+            m.timer_fired(at(MIN, skew))
+                .iter()
+                .all(|e| !matches!(e, Effect::Refresh { .. })),
+            "a fresh session is not treated as due"
+        );
+    }
+}
+
+#[test]
+fn transient_failures_keep_the_session_and_back_off_with_jitter() {
+    let mut m = signed_in_leader();
+    let mut mono = 3 * MIN;
+    m.timer_fired(at(mono, 0));
+    let mut previous_delay = 0;
+    for attempt in 0..8u32 {
+        let err = if attempt % 2 == 0 {
+            api_error("internal_server_error", 500)
+        } else {
+            SdkError::network(NetworkReason::Timeout, "timeout")
+        };
+        let effects = m.refresh_finished(at(mono, 0), "t1", Err(err), None, u32::MAX / 2);
+        assert!(m.snapshot().auth.is_some(), "session kept");
+        assert!(notifications(&effects).is_empty());
+        let retry = timers(&effects)
+            .last()
+            .copied()
+            .flatten()
+            .expect("a retry timer");
+        let delay = retry - mono;
+        let ceiling = (2_000i64 << attempt).min(240_000);
+        assert!(
+            delay >= ceiling / 2 && delay <= ceiling,
+            "attempt {attempt}: {delay}"
+        );
+        assert!(delay >= previous_delay);
+        previous_delay = delay;
+        mono = retry;
+        assert_eq!(refreshes(&m.timer_fired(at(mono, 0))).len(), 1);
+    }
+    let effects = m.refresh_finished(
+        at(mono, 0),
+        "t1",
+        Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
+        None,
+        0,
+    );
+    let next = timers(&effects).last().copied().flatten().unwrap();
+    assert!(
+        (next - mono - 3 * MIN).abs() <= 1_000,
+        "back to the interval after success"
+    );
+}
+
+#[test]
+fn session_ending_errors_sign_out_everywhere() {
+    for error_type in [
+        "session_not_found",
+        "unauthorized_credentials",
+        "user_unauthenticated",
+        "invalid_secret_authentication",
+    ] {
+        let mut m = signed_in_leader();
+        m.timer_fired(at(3 * MIN, 0));
+        let effects = m.refresh_finished(
+            at(3 * MIN, 0),
+            "t1",
+            Err(api_error(error_type, 404)),
+            None,
+            0,
+        );
+        assert!(m.snapshot().auth.is_none(), "{error_type}");
+        assert!(effects.contains(&Effect::ClearCookies));
+        assert!(effects.iter().any(|e| matches!(e, Effect::Publish(_))));
+        assert_eq!(
+            notifications(&effects),
+            vec![Change {
+                session: true,
+                user: true
+            }]
+        );
+        assert_eq!(m.timer, None);
+    }
+}
+
+#[test]
+fn other_errors_never_sign_out_before_expiry_but_do_after() {
+    let mut m = signed_in_leader();
+    m.timer_fired(at(3 * MIN, 0));
+    m.refresh_finished(
+        at(3 * MIN, 0),
+        "t1",
+        Err(api_error("bad_request", 400)),
+        None,
+        0,
+    );
+    assert!(m.snapshot().auth.is_some());
+    // Offline past the session's end: the session is over locally.
+    let late = at(61 * MIN, 0);
+    m.timer_fired(late);
+    let effects = m.refresh_finished(
+        late,
+        "t1",
+        Err(SdkError::network(NetworkReason::Offline, "")),
+        None,
+        0,
+    );
+    assert!(m.snapshot().auth.is_none());
+    assert!(effects.contains(&Effect::ClearCookies));
+}
+
+#[test]
+fn the_timer_fires_at_session_expiry_when_that_comes_first() {
+    let mut m = fresh(false);
+    m.became_leader(at(0, 0));
+    let effects = m.authenticated(at(0, 0), data("t", SERVER_T0 + MIN, "Ada"), Some(5), None);
+    assert_eq!(timers(&effects).last().copied().flatten(), Some(MIN));
+}
+
+#[test]
+fn an_answer_for_a_replaced_session_is_ignored() {
+    let mut m = signed_in_leader();
+    m.timer_fired(at(3 * MIN, 0));
+    m.authenticated(
+        at(3 * MIN + 10, 0),
+        data("t2", SERVER_T0 + 60 * MIN, "Bob"),
+        Some(60),
+        None,
+    );
+    let effects = m.refresh_finished(
+        at(3 * MIN + 20, 0),
+        "t1",
+        Err(api_error("session_not_found", 404)),
+        None,
+        0,
+    );
+    assert_eq!(
+        m.snapshot().token(),
+        Some("t2"),
+        "the old session's 404 must not sign out the new one"
+    );
+    assert!(notifications(&effects).is_empty());
+}
+
+#[test]
+fn remote_changes_are_adopted_in_order_without_rewriting_cookies() {
+    let mut writer = signed_in_leader();
+    let mut reader = fresh(false);
+    let login = writer.snapshot().clone();
+    let effects = reader.remote(at(10, 0), login.clone());
+    assert_eq!(
+        notifications(&effects),
+        vec![Change {
+            session: true,
+            user: true
+        }]
+    );
+    assert!(
+        effects
+            .iter()
+            .all(|e| matches!(e, Effect::Notify(_) | Effect::Timer(_))),
+        "{effects:?}"
+    );
+    assert!(!reader.from_cache());
+
+    writer.signed_out(at(20, 0));
+    let logout = writer.snapshot().clone();
+    assert_eq!(
+        notifications(&reader.remote(at(30, 0), logout.clone())),
+        vec![Change {
+            session: true,
+            user: true
+        }]
+    );
+    assert!(
+        reader.remote(at(40, 0), login).is_empty(),
+        "a stale login never overwrites a newer logout"
+    );
+    assert!(
+        reader.remote(at(50, 0), logout).is_empty(),
+        "duplicates (broadcast + storage event) are no-ops"
+    );
+}
+
+#[test]
+fn a_remote_refresh_reschedules_the_leader() {
+    let mut leader = signed_in_leader();
+    let mut follower = fresh(false);
+    follower.remote(at(0, 0), leader.snapshot().clone());
+    // The follower confirms at 2 minutes (e.g. a reload) ...
+    follower.refresh_began(at(2 * MIN, 0));
+    follower.refresh_finished(
+        at(2 * MIN, 0),
+        "t1",
+        Ok((
+            data("t1", SERVER_T0 + 60 * MIN, "Ada"),
+            Some(SERVER_T0 + 2 * MIN),
+        )),
+        None,
+        0,
+    );
+    // ... so the leader's next refresh moves to 5 minutes, not 3.
+    let effects = leader.remote(at(2 * MIN + 5, 0), follower.snapshot().clone());
+    let next = timers(&effects).last().copied().flatten().unwrap();
+    assert!((next - 5 * MIN).abs() <= 1_000, "{next}");
+}
+
+#[test]
+fn waking_refreshes_only_when_due() {
+    let mut leader = signed_in_leader();
+    assert!(refreshes(&leader.woke(at(MIN, 0), Wake::Visible)).is_empty());
+    assert_eq!(
+        refreshes(&leader.woke(at(4 * MIN, 0), Wake::PageShow)).len(),
+        1
+    );
+
+    let mut follower = fresh(false);
+    follower.remote(at(0, 0), signed_in_leader().snapshot().clone());
+    assert!(follower.woke(at(MIN, 0), Wake::Visible).is_empty());
+    assert_eq!(
+        follower.woke(at(4 * MIN, 0), Wake::Visible),
+        vec![Effect::WakeLeader]
+    );
+    assert!(
+        follower.wake_requested(at(4 * MIN, 0)).is_empty(),
+        "followers ignore wake requests"
+    );
+}
+
+#[test]
+fn coming_back_online_retries_a_failed_refresh_at_once() {
+    let mut m = signed_in_leader();
+    m.timer_fired(at(3 * MIN, 0));
+    m.refresh_finished(
+        at(3 * MIN, 0),
+        "t1",
+        Err(SdkError::network(NetworkReason::Offline, "")),
+        None,
+        u32::MAX,
+    );
+    let effects = m.woke(at(3 * MIN + 100, 0), Wake::Online);
+    assert_eq!(refreshes(&effects).len(), 1);
+}
+
+#[test]
+fn keep_session_alive_resends_the_last_duration() {
+    for (keep, expected) in [(true, Some(60)), (false, None)] {
+        let mut m = fresh(keep);
+        m.became_leader(at(0, 0));
+        m.authenticated(
+            at(0, 0),
+            data("t", SERVER_T0 + 60 * MIN, "Ada"),
+            Some(60),
+            None,
+        );
+        assert_eq!(
+            refreshes(&m.timer_fired(at(3 * MIN, 0))),
+            vec![("t".into(), expected)]
+        );
+    }
+}
+
+#[test]
+fn user_updates_publish_and_notify_only_real_changes() {
+    let mut m = signed_in_leader();
+    let same = m.snapshot().auth.as_ref().unwrap().user.clone().unwrap();
+    assert!(m.user_updated(at(1, 0), same).is_empty());
+    let renamed =
+        Json::parse(r#"{"user_id":"user-test-1","name":{"first_name":"Grace"}}"#).unwrap();
+    let effects = m.user_updated(at(2, 0), renamed);
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [
+                Effect::Publish(_),
+                Effect::Notify(Change {
+                    session: false,
+                    user: true
+                })
+            ]
+        ),
+        "{effects:?}"
+    );
+    let mut signed_out = fresh(false);
+    assert!(signed_out
+        .user_updated(at(0, 0), Json::Obj(vec![]))
+        .is_empty());
+}
+
+#[test]
+fn leadership_arms_and_disarms_the_timer() {
+    let mut m = fresh(false);
+    m.authenticated(at(0, 0), data("t", SERVER_T0 + 60 * MIN, "Ada"), None, None);
+    assert_eq!(m.timer, None, "followers do not schedule");
+    let effects = m.became_leader(at(MIN, 0));
+    assert!(refreshes(&effects).is_empty());
+    assert_eq!(timers(&effects), vec![Some(3 * MIN)]);
+    assert_eq!(timers(&m.lost_leadership(at(MIN, 0))), vec![None]);
+    // A new leader after the due time refreshes at once.
+    assert_eq!(refreshes(&m.became_leader(at(4 * MIN, 0))).len(), 1);
+}
+
+#[test]
+fn update_session_adopts_tokens_and_confirms_them() {
+    let mut m = signed_in_leader();
+    let effects = m.update_session(at(10, 0), "t9".into(), "j9".into());
+    assert_eq!(
+        effects.first(),
+        Some(&Effect::WriteCookies {
+            token: "t9".into(),
+            jwt: "j9".into(),
+            expires_device_ms: None
+        })
+    );
+    assert_eq!(refreshes(&effects), vec![("t9".into(), None)]);
+    assert_eq!(
+        notifications(&effects),
+        vec![Change {
+            session: true,
+            user: true
+        }]
+    );
+    let effects = m.refresh_finished(
+        at(90, 0),
+        "t9",
+        Ok((data("t9", SERVER_T0 + 60 * MIN, "Zed"), None)),
+        None,
+        0,
+    );
+    assert!(m.snapshot().auth.as_ref().unwrap().session.is_some());
+    assert_eq!(
+        notifications(&effects),
+        vec![Change {
+            session: true,
+            user: true
+        }]
+    );
+}
+
+#[test]
+fn a_follower_adopts_the_device_clock_offset_measured_by_another_tab() {
+    let skew = -3 * 3_600_000;
+    let mut writer = fresh(false);
+    writer.authenticated(
+        at(0, skew),
+        data("t", SERVER_T0 + 60 * MIN, "Ada"),
+        None,
+        Some(SERVER_T0),
+    );
+    let mut follower = fresh(false);
+    follower.remote(at(10, skew), writer.snapshot().clone());
+    assert_eq!(follower.clock(), writer.clock());
+    // Leading later, it schedules from server time, not its own wrong clock.
+    let effects = follower.became_leader(at(MIN, skew));
+    assert_eq!(timers(&effects), vec![Some(3 * MIN)]);
+}

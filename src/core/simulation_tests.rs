@@ -1,0 +1,636 @@
+//! A deterministic many-tab simulation: N tab machines sharing a cookie jar,
+//! localStorage, a broadcast bus with latency, a leader lock, and a server
+//! that counts refreshes, all on simulated time with skewed device clocks.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use super::errors::{NetworkReason, SdkError};
+use super::json::Json;
+use super::machine::{Config, Effect, Machine, Now, Wake};
+use super::refresh::RefreshPolicy;
+use super::response::AuthData;
+use super::state::Snapshot;
+use super::tabs::{self, Message};
+
+const SEC: i64 = 1_000;
+const MIN: i64 = 60 * SEC;
+const SERVER_EPOCH: i64 = 1_800_000_000_000;
+const BUS_LATENCY: i64 = 15;
+const HALF_RTT: i64 = 40;
+const LOCK_HANDOVER: i64 = 5;
+
+#[derive(Debug)]
+enum Event {
+    Timer {
+        tab: usize,
+        version: u64,
+    },
+    Deliver {
+        tab: usize,
+        text: String,
+    },
+    RefreshArrives {
+        tab: usize,
+        token: String,
+        duration: Option<i64>,
+    },
+    RefreshAnswered {
+        tab: usize,
+        token: String,
+        duration: Option<i64>,
+        result: Result<(AuthData, Option<i64>), SdkError>,
+    },
+    Leader {
+        tab: usize,
+    },
+}
+
+struct Tab {
+    machine: Machine,
+    opened_at: i64,
+    alive: bool,
+    timer_version: u64,
+    notifications: Vec<i64>,
+}
+
+struct ServerSession {
+    expires_at: i64,
+    revoked: bool,
+}
+
+struct World {
+    time: i64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<(i64, u64, usize)>>,
+    events: HashMap<usize, Event>,
+    next_event: usize,
+    tabs: Vec<Tab>,
+    cookie: Option<(String, String)>,
+    storage: Option<String>,
+    lock_queue: Vec<usize>,
+    sessions: HashMap<String, ServerSession>,
+    refreshes_at: Vec<i64>,
+    outage_until: i64,
+    random: u32,
+    config: Config,
+    /// How far the device's wall clock is off the server's.
+    skew: i64,
+}
+
+impl World {
+    fn new(interval: i64, skew: i64) -> World {
+        World {
+            time: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            events: HashMap::new(),
+            next_event: 0,
+            tabs: Vec::new(),
+            cookie: None,
+            storage: None,
+            lock_queue: Vec::new(),
+            sessions: HashMap::new(),
+            refreshes_at: Vec::new(),
+            outage_until: 0,
+            random: 12345,
+            config: Config {
+                policy: RefreshPolicy {
+                    interval_ms: interval,
+                },
+                keep_session_alive: false,
+            },
+            skew,
+        }
+    }
+
+    fn now_of(&self, tab: usize) -> Now {
+        Now {
+            mono: self.time - self.tabs[tab].opened_at,
+            wall: SERVER_EPOCH + self.time + self.skew,
+        }
+    }
+
+    fn server_now(&self) -> i64 {
+        SERVER_EPOCH + self.time
+    }
+
+    fn schedule(&mut self, at: i64, event: Event) {
+        let id = self.next_event;
+        self.next_event += 1;
+        self.seq += 1;
+        self.events.insert(id, event);
+        self.queue.push(Reverse((at.max(self.time), self.seq, id)));
+    }
+
+    fn next_random(&mut self) -> u32 {
+        self.random = self.random.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        self.random
+    }
+
+    fn open_tab(&mut self) -> usize {
+        let index = self.tabs.len();
+        let cached = self.storage.as_deref().and_then(Snapshot::parse);
+        let opened_at = self.time;
+        let now = Now {
+            mono: 0,
+            wall: SERVER_EPOCH + self.time + self.skew,
+        };
+        let (machine, effects) = Machine::start(
+            self.config,
+            index as u32 + 1,
+            now,
+            self.cookie.clone(),
+            cached,
+        );
+        self.tabs.push(Tab {
+            machine,
+            opened_at,
+            alive: true,
+            timer_version: 0,
+            notifications: Vec::new(),
+        });
+        self.run_effects(index, effects);
+        self.lock_queue.push(index);
+        if self.lock_queue.len() == 1 {
+            self.schedule(self.time + LOCK_HANDOVER, Event::Leader { tab: index });
+        }
+        index
+    }
+
+    fn close_tab(&mut self, tab: usize) {
+        self.tabs[tab].alive = false;
+        let was_leader = self.lock_queue.first() == Some(&tab);
+        self.lock_queue.retain(|&t| t != tab);
+        if was_leader {
+            if let Some(&next) = self.lock_queue.first() {
+                self.schedule(self.time + LOCK_HANDOVER, Event::Leader { tab: next });
+            }
+        }
+    }
+
+    fn login(&mut self, tab: usize, token: &str, minutes: i64) {
+        let expires_at = self.server_now() + minutes * MIN;
+        self.sessions.insert(
+            token.into(),
+            ServerSession {
+                expires_at,
+                revoked: false,
+            },
+        );
+        let data = self.auth_data(token, expires_at);
+        let now = self.now_of(tab);
+        let date = Some(self.server_now());
+        let effects = self.tabs[tab]
+            .machine
+            .authenticated(now, data, Some(minutes), date);
+        self.run_effects(tab, effects);
+    }
+
+    fn logout(&mut self, tab: usize) {
+        if let Some(token) = self.tabs[tab].machine.snapshot().token() {
+            if let Some(session) = self.sessions.get_mut(token) {
+                session.revoked = true;
+            }
+        }
+        let now = self.now_of(tab);
+        let effects = self.tabs[tab].machine.signed_out(now);
+        self.run_effects(tab, effects);
+    }
+
+    fn wake(&mut self, tab: usize, reason: Wake) {
+        let now = self.now_of(tab);
+        let effects = self.tabs[tab].machine.woke(now, reason);
+        self.run_effects(tab, effects);
+    }
+
+    fn auth_data(&self, token: &str, expires_at: i64) -> AuthData {
+        AuthData {
+            session_token: token.into(),
+            session_jwt: format!("jwt-{token}-{}", self.time),
+            session: Json::parse(&format!(
+                r#"{{"session_id":"s-{token}","expires_at":{expires_at}}}"#
+            ))
+            .unwrap(),
+            user: Json::parse(r#"{"user_id":"user-test-1"}"#).unwrap(),
+            expires_at,
+            jwt_issued_at: Some(self.server_now() / 1000 * 1000),
+        }
+    }
+
+    fn run_effects(&mut self, tab: usize, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::WriteCookies { token, jwt, .. } => self.cookie = Some((token, jwt)),
+                Effect::ClearCookies => self.cookie = None,
+                Effect::Publish(text) => {
+                    self.storage = Some(text.clone());
+                    // Every change arrives twice, as BroadcastChannel and as
+                    // storage event: the second copy must be a no-op.
+                    for other in 0..self.tabs.len() {
+                        if other != tab && self.tabs[other].alive {
+                            self.schedule(
+                                self.time + BUS_LATENCY,
+                                Event::Deliver {
+                                    tab: other,
+                                    text: text.clone(),
+                                },
+                            );
+                            self.schedule(
+                                self.time + BUS_LATENCY * 2,
+                                Event::Deliver {
+                                    tab: other,
+                                    text: text.clone(),
+                                },
+                            );
+                        }
+                    }
+                }
+                Effect::Notify(_) => self.tabs[tab].notifications.push(self.time),
+                Effect::Refresh {
+                    token,
+                    duration_minutes,
+                } => {
+                    self.schedule(
+                        self.time + HALF_RTT,
+                        Event::RefreshArrives {
+                            tab,
+                            token,
+                            duration: duration_minutes,
+                        },
+                    );
+                }
+                Effect::Timer(at) => {
+                    self.tabs[tab].timer_version += 1;
+                    if let Some(mono) = at {
+                        let version = self.tabs[tab].timer_version;
+                        let fire = self.tabs[tab].opened_at + mono;
+                        self.schedule(fire, Event::Timer { tab, version });
+                    }
+                }
+                Effect::WakeLeader => {
+                    for other in 0..self.tabs.len() {
+                        if other != tab && self.tabs[other].alive {
+                            self.schedule(
+                                self.time + BUS_LATENCY,
+                                Event::Deliver {
+                                    tab: other,
+                                    text: tabs::WAKE.into(),
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn answer_refresh(
+        &mut self,
+        token: &str,
+        duration: Option<i64>,
+    ) -> Result<(AuthData, Option<i64>), SdkError> {
+        self.refreshes_at.push(self.time);
+        if self.time < self.outage_until {
+            return Err(SdkError::Api {
+                status_code: 503,
+                request_id: String::new(),
+                error_type: "service_unavailable".into(),
+                error_message: String::new(),
+                error_url: String::new(),
+            });
+        }
+        let server_now = self.server_now();
+        let expires_at = match self.sessions.get_mut(token) {
+            Some(s) if !s.revoked && s.expires_at > server_now => {
+                if let Some(minutes) = duration {
+                    s.expires_at = server_now + minutes * MIN;
+                }
+                s.expires_at
+            }
+            _ => {
+                return Err(SdkError::Api {
+                    status_code: 404,
+                    request_id: String::new(),
+                    error_type: "session_not_found".into(),
+                    error_message: String::new(),
+                    error_url: String::new(),
+                })
+            }
+        };
+        Ok((
+            self.auth_data(token, expires_at),
+            Some(server_now / 1000 * 1000),
+        ))
+    }
+
+    fn run_until(&mut self, end: i64) {
+        while let Some(Reverse((at, _, id))) = self.queue.peek().copied() {
+            if at > end {
+                break;
+            }
+            self.queue.pop();
+            self.time = at;
+            let event = self.events.remove(&id).unwrap();
+            let tab = match &event {
+                Event::Timer { tab, .. }
+                | Event::Deliver { tab, .. }
+                | Event::RefreshArrives { tab, .. }
+                | Event::RefreshAnswered { tab, .. }
+                | Event::Leader { tab } => *tab,
+            };
+            if !self.tabs[tab].alive && !matches!(event, Event::RefreshArrives { .. }) {
+                continue;
+            }
+            let now = self.now_of(tab);
+            let effects = match event {
+                Event::Timer { version, .. } if version == self.tabs[tab].timer_version => {
+                    self.tabs[tab].machine.timer_fired(now)
+                }
+                Event::Timer { .. } => continue,
+                Event::Deliver { text, .. } => match tabs::decode(&text) {
+                    Some(Message::State(snapshot)) => self.tabs[tab].machine.remote(now, snapshot),
+                    Some(Message::Wake) => self.tabs[tab].machine.wake_requested(now),
+                    None => panic!("undecodable message {text}"),
+                },
+                Event::RefreshArrives {
+                    token, duration, ..
+                } => {
+                    let result = self.answer_refresh(&token, duration);
+                    self.schedule(
+                        self.time + HALF_RTT,
+                        Event::RefreshAnswered {
+                            tab,
+                            token,
+                            duration,
+                            result,
+                        },
+                    );
+                    continue;
+                }
+                Event::RefreshAnswered {
+                    token,
+                    duration,
+                    result,
+                    ..
+                } => {
+                    let random = self.next_random();
+                    self.tabs[tab]
+                        .machine
+                        .refresh_finished(now, &token, result, duration, random)
+                }
+                Event::Leader { .. } => self.tabs[tab].machine.became_leader(now),
+            };
+            self.run_effects(tab, effects);
+        }
+        self.time = end;
+    }
+
+    fn refreshes_between(&self, from: i64, to: i64) -> usize {
+        self.refreshes_at
+            .iter()
+            .filter(|&&t| t >= from && t < to)
+            .count()
+    }
+
+    /// Asserts that refreshes from `from` on come one interval apart (the
+    /// interval counts from each answer, so a round trip is added each time).
+    fn assert_one_per_interval(&self, from: i64, context: &str) {
+        let interval = self.config.policy.interval_ms;
+        let times: Vec<i64> = self
+            .refreshes_at
+            .iter()
+            .copied()
+            .filter(|&t| t >= from)
+            .collect();
+        let span = self.time - from;
+        assert!(
+            times.len() as i64 >= span / interval - 1,
+            "{context}: {times:?}"
+        );
+        for pair in times.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                (interval - SEC..=interval + SEC).contains(&gap),
+                "{context}: gap {gap} in {times:?}"
+            );
+        }
+    }
+
+    fn alive_tabs(&self) -> impl Iterator<Item = &Tab> {
+        self.tabs.iter().filter(|t| t.alive)
+    }
+
+    fn assert_converged(&self) {
+        let expected = self.storage.as_deref().and_then(Snapshot::parse).unwrap();
+        for (i, tab) in self.tabs.iter().enumerate().filter(|(_, t)| t.alive) {
+            assert_eq!(
+                tab.machine.snapshot().seq,
+                expected.seq,
+                "tab {i} at {}",
+                self.time
+            );
+            assert_eq!(
+                tab.machine.snapshot().auth,
+                expected.auth,
+                "tab {i} at {}",
+                self.time
+            );
+        }
+        assert_eq!(
+            self.cookie.as_ref().map(|c| c.0.as_str()),
+            expected.token(),
+            "cookie follows the state"
+        );
+    }
+}
+
+/// Device clocks from hours behind to hours ahead of the server.
+const SKEWS: [i64; 5] = [0, -3 * 3_600_000, 11 * 3_600_000, 45 * SEC, -7 * MIN];
+
+fn world_with_tabs(n: usize, interval: i64, skew: i64) -> World {
+    let mut world = World::new(interval, skew);
+    for _ in 0..n {
+        world.open_tab();
+        world.run_until(world.time + 200);
+    }
+    world.login(n - 1, "t1", 24 * 60);
+    world.run_until(world.time + SEC);
+    world.assert_converged();
+    world
+}
+
+#[test]
+fn n_tabs_make_one_refresh_per_interval_whatever_the_device_clock() {
+    for skew in SKEWS {
+        for n in [1, 2, 4, 8] {
+            let mut world = world_with_tabs(n, 3 * MIN, skew);
+            let start = world.time;
+            world.run_until(start + 60 * MIN);
+            assert_eq!(
+                world.refreshes_at.len(),
+                19,
+                "n={n} skew={skew}: {:?}",
+                world.refreshes_at
+            );
+            world.assert_one_per_interval(start, &format!("n={n} skew={skew}"));
+            world.assert_converged();
+        }
+    }
+}
+
+#[test]
+fn every_tab_sees_a_login_and_a_logout_within_a_second() {
+    let mut world = world_with_tabs(4, 3 * MIN, SKEWS[1]);
+    world.run_until(world.time + 5 * MIN);
+    let before: Vec<usize> = world.tabs.iter().map(|t| t.notifications.len()).collect();
+    let logout_at = world.time;
+    world.logout(2);
+    world.run_until(logout_at + SEC);
+    world.assert_converged();
+    for (i, tab) in world.tabs.iter().enumerate() {
+        assert!(tab.machine.snapshot().auth.is_none(), "tab {i}");
+        assert_eq!(
+            tab.notifications.len(),
+            before[i] + 1,
+            "tab {i}: exactly one notification"
+        );
+        assert!(tab.notifications.last().unwrap() - logout_at < SEC);
+    }
+    assert!(world.cookie.is_none());
+    let refreshes = world.refreshes_at.len();
+    world.run_until(world.time + 30 * MIN);
+    assert_eq!(
+        world.refreshes_at.len(),
+        refreshes,
+        "no refreshes without a session"
+    );
+
+    world.login(0, "t2", 60);
+    world.run_until(world.time + SEC);
+    world.assert_converged();
+    assert!(world
+        .alive_tabs()
+        .all(|t| t.machine.snapshot().token() == Some("t2")));
+}
+
+#[test]
+fn a_closing_leader_hands_over_without_a_gap_or_a_double_refresh() {
+    for skew in SKEWS {
+        let mut world = world_with_tabs(4, 3 * MIN, skew);
+        let start = world.time;
+        world.run_until(start + 10 * MIN);
+        world.close_tab(0); // the first tab opened holds the lock
+        world.run_until(start + 20 * MIN);
+        world.close_tab(1);
+        world.run_until(start + 40 * MIN);
+        world.assert_one_per_interval(start, &format!("skew={skew}"));
+        assert!(world.tabs[2].machine.is_leader() && !world.tabs[3].machine.is_leader());
+        world.assert_converged();
+    }
+}
+
+#[test]
+fn a_revoked_session_signs_out_every_tab_at_the_next_refresh() {
+    let mut world = world_with_tabs(3, 3 * MIN, SKEWS[2]);
+    world.run_until(world.time + 4 * MIN);
+    world.sessions.get_mut("t1").unwrap().revoked = true; // e.g. /v1/sessions/revoke
+    world.run_until(world.time + 3 * MIN + SEC);
+    assert!(world
+        .alive_tabs()
+        .all(|t| t.machine.snapshot().auth.is_none()));
+    assert!(world.cookie.is_none());
+}
+
+#[test]
+fn an_outage_keeps_the_session_and_backs_off() {
+    let mut world = world_with_tabs(4, 3 * MIN, SKEWS[3]);
+    let start = world.time;
+    world.outage_until = start + 10 * MIN;
+    world.run_until(start + 10 * MIN);
+    let during = world.refreshes_between(start, start + 10 * MIN);
+    // 2+4+8+16+32+64+128 s of backoff fits about 8 attempts into 10 minutes;
+    // without backoff a 1 s retry loop would make hundreds.
+    assert!(
+        (3..=10).contains(&during),
+        "{during} attempts during the outage"
+    );
+    assert!(
+        world
+            .alive_tabs()
+            .all(|t| t.machine.snapshot().auth.is_some()),
+        "nobody signed out"
+    );
+    world.run_until(start + 15 * MIN);
+    let after = world.refreshes_between(start + 10 * MIN, start + 15 * MIN);
+    assert!((1..=3).contains(&after), "{after}");
+    let last_ok = *world.refreshes_at.last().unwrap();
+    world.run_until(last_ok + 3 * MIN + SEC);
+    assert_eq!(
+        world.refreshes_between(last_ok + 1, last_ok + 3 * MIN + SEC),
+        1,
+        "back on the interval"
+    );
+    world.assert_converged();
+}
+
+#[test]
+fn a_reloaded_tab_restores_from_cache_and_confirms_once() {
+    let mut world = world_with_tabs(2, 3 * MIN, SKEWS[4]);
+    world.run_until(world.time + MIN);
+    world.close_tab(1);
+    let before = world.refreshes_at.len();
+    let reopened = world.open_tab();
+    let tab = &world.tabs[reopened];
+    assert!(tab.machine.from_cache());
+    assert!(
+        tab.machine
+            .snapshot()
+            .auth
+            .as_ref()
+            .unwrap()
+            .session
+            .is_some(),
+        "shown at once"
+    );
+    world.run_until(world.time + SEC);
+    assert_eq!(world.refreshes_at.len(), before + 1, "one confirmation");
+    assert!(!world.tabs[reopened].machine.from_cache());
+    // The confirmation moved the leader's schedule: still one per interval.
+    let start = world.time - SEC;
+    world.run_until(start + 30 * MIN);
+    world.assert_one_per_interval(start, "after the reload");
+}
+
+#[test]
+fn a_woken_follower_gets_an_overdue_refresh_from_the_leader() {
+    let mut world = world_with_tabs(3, 3 * MIN, SKEWS[1]);
+    // The leader's timer is throttled in the background: simulate by
+    // cancelling it, then a follower becomes visible after the due time.
+    world.tabs[0].timer_version += 100;
+    let start = world.time;
+    world.run_until(start + 4 * MIN);
+    assert_eq!(world.refreshes_between(start, start + 4 * MIN), 0);
+    world.wake(2, Wake::Visible);
+    world.run_until(world.time + SEC);
+    assert_eq!(world.refreshes_between(start + 4 * MIN, world.time), 1);
+    world.assert_converged();
+}
+
+#[test]
+fn a_session_ends_on_time_for_everyone_without_keep_alive() {
+    let mut world = World::new(3 * MIN, SKEWS[2]);
+    world.open_tab();
+    world.open_tab();
+    world.run_until(SEC);
+    world.login(0, "short", 10);
+    world.run_until(10 * MIN + 2 * SEC);
+    assert!(
+        world
+            .alive_tabs()
+            .all(|t| t.machine.snapshot().auth.is_none()),
+        "ended within seconds of expiry"
+    );
+    let network = SdkError::network(NetworkReason::Offline, "");
+    assert!(network.retryable());
+}

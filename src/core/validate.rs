@@ -1,0 +1,231 @@
+//! Input checks done before any request: each names the field it refuses.
+
+use super::errors::SdkError;
+use super::url;
+
+pub const MIN_SESSION_MINUTES: i64 = 5;
+pub const MAX_SESSION_MINUTES: i64 = 527_040;
+
+type Check = Result<(), SdkError>;
+
+fn refuse(field: &str, message: &str) -> Check {
+    Err(SdkError::validation(field, message))
+}
+
+/// A pragmatic address check: what mail systems accept, not all of RFC 5322.
+pub fn email(field: &str, value: &str) -> Check {
+    let message = "must be an email address like name@example.com";
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return refuse(field, message);
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_control() && !c.is_whitespace() && !"\"(),:;<>@[\\]".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+    if local_ok && domain_ok && value.len() <= 254 {
+        Ok(())
+    } else {
+        refuse(field, message)
+    }
+}
+
+/// E.164: a `+`, a country code that does not start with 0, 7 to 15 digits in all.
+pub fn phone_number(field: &str, value: &str) -> Check {
+    let digits = value.strip_prefix('+').unwrap_or_default();
+    let ok = (7..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if ok {
+        Ok(())
+    } else {
+        refuse(
+            field,
+            "must be a phone number in E.164 format, like +14155550123",
+        )
+    }
+}
+
+pub fn session_duration(field: &str, minutes: i64) -> Check {
+    if (MIN_SESSION_MINUTES..=MAX_SESSION_MINUTES).contains(&minutes) {
+        Ok(())
+    } else {
+        refuse(
+            field,
+            "must be a whole number of minutes from 5 to 527040 (one year)",
+        )
+    }
+}
+
+/// A whole number within `range`, for expirations and similar knobs.
+pub fn minutes_in(field: &str, minutes: i64, min: i64, max: i64) -> Check {
+    if (min..=max).contains(&minutes) {
+        Ok(())
+    } else {
+        let mut message = String::from("must be a whole number of minutes from ");
+        message.push_str(&super::json::int_text(min));
+        message.push_str(" to ");
+        message.push_str(&super::json::int_text(max));
+        refuse(field, &message)
+    }
+}
+
+pub fn non_empty(field: &str, value: &str) -> Check {
+    if value.trim().is_empty() {
+        refuse(field, "must not be empty")
+    } else {
+        Ok(())
+    }
+}
+
+/// An absolute http(s) URL without spaces or control characters.
+pub fn redirect_url(field: &str, value: &str) -> Check {
+    let clean = !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if clean && url::origin(value).is_some() {
+        Ok(())
+    } else {
+        refuse(field, "must be an absolute http(s) URL")
+    }
+}
+
+/// The OAuth providers the SDK can start a flow with.
+pub const OAUTH_PROVIDERS: [&str; 10] = [
+    "google",
+    "github",
+    "microsoft",
+    "apple",
+    "facebook",
+    "gitlab",
+    "discord",
+    "slack",
+    "linkedin",
+    "twitter",
+];
+
+pub fn oauth_provider(field: &str, value: &str) -> Check {
+    if OAUTH_PROVIDERS.contains(&value) {
+        Ok(())
+    } else {
+        refuse(field, "must be one of google, github, microsoft, apple, facebook, gitlab, discord, slack, linkedin, twitter")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(check: Check) -> String {
+        match check {
+            Err(SdkError::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn emails() {
+        for good in [
+            "a@b.co",
+            "first.last+tag@sub.example.com",
+            "x_y-z@xn--bcher-kva.example",
+            "名前@例え.jp",
+        ] {
+            assert!(email("email", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@b.c",
+            "a b@c.com",
+            "a@b..com",
+            ".a@b.com",
+            "a.@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b-.com",
+            "a@b.123",
+            "a@@b.com",
+            "a@b.com\n",
+            "a\"b@c.com",
+            "a@b_c.com",
+        ] {
+            assert_eq!(field_of(email("email", bad)), "email", "{bad:?}");
+        }
+        let long_local = format!("{}@b.com", "a".repeat(65));
+        assert!(email("email", &long_local).is_err());
+    }
+
+    #[test]
+    fn phone_numbers() {
+        for good in ["+14155550123", "+447700900123", "+3361234567"] {
+            assert!(phone_number("phone_number", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "14155550123",
+            "+",
+            "+0415555012",
+            "+1 415 555 0123",
+            "+1415555012345678",
+            "+123456",
+            "+1415555O123",
+        ] {
+            assert_eq!(
+                field_of(phone_number("phone_number", bad)),
+                "phone_number",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn session_durations_are_bounded() {
+        assert!(session_duration("session_duration_minutes", 5).is_ok());
+        assert!(session_duration("session_duration_minutes", 527_040).is_ok());
+        assert!(session_duration("session_duration_minutes", 4).is_err());
+        assert!(session_duration("session_duration_minutes", 527_041).is_err());
+        assert!(session_duration("session_duration_minutes", -60).is_err());
+        let err = minutes_in("expiration_minutes", 11, 1, 10).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "must be a whole number of minutes from 1 to 10"
+        );
+    }
+
+    #[test]
+    fn redirect_urls_and_providers() {
+        assert!(redirect_url("login_redirect_url", "http://localhost:5173/authenticate").is_ok());
+        assert!(redirect_url("login_redirect_url", "https://app.test/x?y=1#z").is_ok());
+        for bad in [
+            "",
+            "/authenticate",
+            "javascript:alert(1)",
+            "https://app.test/a b",
+            "https://",
+        ] {
+            assert!(redirect_url("login_redirect_url", bad).is_err(), "{bad}");
+        }
+        assert!(oauth_provider("provider", "github").is_ok());
+        assert_eq!(field_of(oauth_provider("provider", "myspace")), "provider");
+        assert!(non_empty("password", "  ").is_err());
+        assert!(non_empty("password", "x").is_ok());
+    }
+}
