@@ -1,9 +1,20 @@
 //! Latchkey: a headless browser auth SDK for Stytch-compatible auth APIs.
 //!
-//! The crate is split into a platform-free core (plain Rust, tested natively)
-//! and a thin browser shell compiled to WebAssembly.
+//! - [`core`]: the platform-free core (state machine, refresh timing, cookie
+//!   strings, errors, validation, URL and JSON handling), tested natively.
+//! - [`platform`]: the browser behind small traits.
+//! - [`session`], [`transport`], [`methods`]: the shell that runs the core
+//!   against a platform.
+//! - `bindings`: the `#[wasm_bindgen]` surface (wasm32 only).
 
 pub mod core;
+pub mod methods;
+pub mod platform;
+pub mod session;
+pub mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;
 
 use wasm_bindgen::prelude::*;
 

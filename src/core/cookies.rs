@@ -43,16 +43,16 @@ impl CookieOptions {
     }
 
     /// The two cookie strings that store a session until `expires_ms`
-    /// (client clock), given the client's `now_ms`.
+    /// (device clock), given the device's `now_ms`; without an expiry they
+    /// last as long as the browser session.
     pub fn write(
         &self,
         page: &Page,
         token: &str,
         jwt: &str,
-        expires_ms: i64,
+        expires_ms: Option<i64>,
         now_ms: i64,
     ) -> [String; 2] {
-        let max_age = (expires_ms - now_ms).max(0) / 1000;
         let mut attributes = String::new();
         attributes.push_str("; Path=");
         attributes.push_str(&self.path);
@@ -60,10 +60,12 @@ impl CookieOptions {
             attributes.push_str("; Domain=");
             attributes.push_str(&domain);
         }
-        attributes.push_str("; Expires=");
-        attributes.push_str(&format_http_date(expires_ms));
-        attributes.push_str("; Max-Age=");
-        attributes.push_str(&super::json::int_text(max_age));
+        if let Some(expires_ms) = expires_ms {
+            attributes.push_str("; Expires=");
+            attributes.push_str(&format_http_date(expires_ms));
+            attributes.push_str("; Max-Age=");
+            attributes.push_str(&super::json::int_text((expires_ms - now_ms).max(0) / 1000));
+        }
         attributes.push_str("; SameSite=Lax");
         // Browsers refuse `Secure` cookies from plain-http pages other than
         // localhost, so it is written exactly when the page is https.
@@ -135,7 +137,7 @@ mod tests {
             &page(true),
             "tok",
             "a.b.c",
-            1_700_000_060_000,
+            Some(1_700_000_060_000),
             1_700_000_000_000,
         );
         assert_eq!(
@@ -143,9 +145,11 @@ mod tests {
             "stytch_session=tok; Path=/; Expires=Tue, 14 Nov 2023 22:14:20 GMT; Max-Age=60; SameSite=Lax; Secure"
         );
         assert!(jwt.starts_with("stytch_session_jwt=a.b.c; Path=/; Expires="));
-        let [token, _] = opts.write(&page(false), "tok", "j", 1_000, 0);
+        let [token, _] = opts.write(&page(false), "tok", "j", Some(1_000), 0);
         assert!(!token.contains("Secure"));
         assert!(!token.contains("Domain"));
+        let [session_only, _] = opts.write(&page(false), "tok", "j", None, 0);
+        assert_eq!(session_only, "stytch_session=tok; Path=/; SameSite=Lax");
     }
 
     #[test]
@@ -156,13 +160,13 @@ mod tests {
             path: "/app".into(),
             ..CookieOptions::default()
         };
-        let [token, _] = opts.write(&page(true), "t", "j", 1_000, 0);
+        let [token, _] = opts.write(&page(true), "t", "j", Some(1_000), 0);
         assert!(token.starts_with("sess=t; Path=/app; Domain=app.example.com;"));
         let explicit = CookieOptions {
             domain: Some("example.com".into()),
             ..CookieOptions::default()
         };
-        let [token, _] = explicit.write(&page(true), "t", "j", 1_000, 0);
+        let [token, _] = explicit.write(&page(true), "t", "j", Some(1_000), 0);
         assert!(token.contains("; Domain=example.com;"));
     }
 

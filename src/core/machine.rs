@@ -185,6 +185,15 @@ impl Machine {
         effects
     }
 
+    /// A refresh this machine asked for joined one already in flight, whose
+    /// outcome will be reported once.
+    pub fn refresh_merged(&mut self, now: Now) -> Effects {
+        self.refreshing = self.refreshing.saturating_sub(1);
+        let mut effects = Vec::new();
+        self.sync_timer(now, &mut effects);
+        effects
+    }
+
     /// A refresh sent with `sent_token` finished. `random` spreads retries.
     pub fn refresh_finished(
         &mut self,

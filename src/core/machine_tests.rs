@@ -604,3 +604,32 @@ fn a_follower_adopts_the_device_clock_offset_measured_by_another_tab() {
     let effects = follower.became_leader(at(MIN, skew));
     assert_eq!(timers(&effects), vec![Some(3 * MIN)]);
 }
+
+#[test]
+fn a_merged_refresh_is_counted_once() {
+    let mut m = signed_in_leader();
+    m.refresh_began(at(3 * MIN - 10, 0)); // the app's explicit refresh
+                                          // The timer's refresh would duplicate it: the shell merges the two.
+    let effects = m.timer_fired(at(3 * MIN, 0));
+    assert!(refreshes(&effects).is_empty(), "not due while one runs");
+    m.refresh_finished(
+        at(3 * MIN + 50, 0),
+        "t1",
+        Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
+        None,
+        0,
+    );
+    assert!(
+        m.timer.is_some(),
+        "the schedule resumes after the only outcome"
+    );
+    let mut m = signed_in_leader();
+    let effects = m.became_leader(at(3 * MIN, 0));
+    assert_eq!(refreshes(&effects).len(), 1);
+    let effects = m.refresh_merged(at(3 * MIN, 0));
+    assert!(timers(&effects).iter().all(Option::is_some), "{effects:?}");
+    assert!(
+        m.timer.is_some(),
+        "nothing left running: the timer is armed again"
+    );
+}

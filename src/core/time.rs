@@ -157,6 +157,32 @@ pub fn format_http_date(millis: i64) -> String {
     out
 }
 
+/// Formats Unix milliseconds as RFC 3339 UTC with milliseconds.
+pub fn format_rfc3339(millis: i64) -> String {
+    let seconds = millis.div_euclid(1000);
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let of_day = seconds.rem_euclid(86_400);
+    let ms = millis.rem_euclid(1000);
+    let mut out = String::with_capacity(24);
+    push2(&mut out, year / 100);
+    push2(&mut out, year % 100);
+    out.push('-');
+    push2(&mut out, month);
+    out.push('-');
+    push2(&mut out, day);
+    out.push('T');
+    push2(&mut out, of_day / 3600);
+    out.push(':');
+    push2(&mut out, of_day / 60 % 60);
+    out.push(':');
+    push2(&mut out, of_day % 60);
+    out.push('.');
+    out.push((b'0' + (ms / 100) as u8) as char);
+    push2(&mut out, ms % 100);
+    out.push('Z');
+    out
+}
+
 fn push2(out: &mut String, value: i64) {
     out.push((b'0' + (value / 10 % 10) as u8) as char);
     out.push((b'0' + (value % 10) as u8) as char);
@@ -221,6 +247,18 @@ mod tests {
         );
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"), None);
         assert_eq!(parse_http_date("garbage"), None);
+    }
+
+    #[test]
+    fn rfc3339_formatting_round_trips() {
+        assert_eq!(
+            format_rfc3339(1_640_781_189_935),
+            "2021-12-29T12:33:09.935Z"
+        );
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00.000Z");
+        for millis in [1, 999, 1_709_164_800_007, 4_102_444_799_999] {
+            assert_eq!(parse_rfc3339(&format_rfc3339(millis)), Some(millis));
+        }
     }
 
     #[test]

@@ -1,0 +1,265 @@
+//! The options of `createClient`, checked and completed with defaults.
+
+use super::cookies::CookieOptions;
+use super::errors::SdkError;
+use super::json::Json;
+use super::refresh::DEFAULT_INTERVAL_MS;
+use super::url;
+
+pub const DEFAULT_TIMEOUT_MS: i64 = 20_000;
+/// The JWT lives five minutes: refreshing less often than this would leave
+/// a stale JWT cookie; more often than every second is a mistake.
+const INTERVAL_RANGE: (i64, i64) = (1_000, 270_000);
+const TIMEOUT_RANGE: (i64, i64) = (1_000, 120_000);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub public_token: String,
+    /// Without a trailing slash, e.g. `https://test.stytch.com`.
+    pub base_url: String,
+    pub cookies: CookieOptions,
+    pub keep_session_alive: bool,
+    pub refresh_interval_ms: i64,
+    pub request_timeout_ms: i64,
+}
+
+type Result<T> = std::result::Result<T, SdkError>;
+
+fn refuse<T>(field: &str, message: &str) -> Result<T> {
+    Err(SdkError::validation(field, message))
+}
+
+fn string<'a>(value: &'a Json, field: &str) -> Result<&'a str> {
+    value
+        .as_str()
+        .map_or_else(|| refuse(field, "must be a string"), Ok)
+}
+
+fn integer(value: &Json, field: &str, (min, max): (i64, i64)) -> Result<i64> {
+    match value.as_i64() {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => {
+            let mut message = String::from("must be a whole number from ");
+            message.push_str(&super::json::int_text(min));
+            message.push_str(" to ");
+            message.push_str(&super::json::int_text(max));
+            refuse(field, &message)
+        }
+    }
+}
+
+fn boolean(value: &Json, field: &str) -> Result<bool> {
+    value
+        .as_bool()
+        .map_or_else(|| refuse(field, "must be true or false"), Ok)
+}
+
+/// Cookie names: RFC 6265 tokens.
+fn cookie_name(value: &Json, field: &str) -> Result<String> {
+    let name = string(value, field)?;
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if ok {
+        Ok(name.to_string())
+    } else {
+        refuse(
+            field,
+            "must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
+        )
+    }
+}
+
+fn cookie_attribute(value: &Json, field: &str, must_start_with_slash: bool) -> Result<String> {
+    let text = string(value, field)?;
+    let ok = !text.is_empty()
+        && (!must_start_with_slash || text.starts_with('/'))
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b';' && b != b',');
+    if ok {
+        Ok(text.to_string())
+    } else if must_start_with_slash {
+        refuse(field, "must be a URL path starting with /")
+    } else {
+        refuse(field, "must be a domain name")
+    }
+}
+
+/// Checks the public token and the options object (already JSON).
+pub fn parse(public_token: &str, options: &Json) -> Result<Options> {
+    let token_ok = !public_token.is_empty()
+        && public_token
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b':');
+    if !token_ok {
+        return refuse(
+            "publicToken",
+            "must be your project's public token, e.g. public-token-test-…",
+        );
+    }
+    let base_url = if public_token.contains("public-token-test") {
+        "https://test.stytch.com"
+    } else {
+        "https://api.stytch.com"
+    };
+    let mut parsed = Options {
+        public_token: public_token.to_string(),
+        base_url: base_url.to_string(),
+        cookies: CookieOptions::default(),
+        keep_session_alive: false,
+        refresh_interval_ms: DEFAULT_INTERVAL_MS,
+        request_timeout_ms: DEFAULT_TIMEOUT_MS,
+    };
+    let members = match options {
+        Json::Obj(members) => members.as_slice(),
+        Json::Null => &[],
+        _ => return refuse("options", "must be an object"),
+    };
+    for (key, value) in members.iter().filter(|(_, v)| !v.is_null()) {
+        match key.as_str() {
+            "baseUrl" => {
+                let text = string(value, key)?.trim_end_matches('/');
+                if url::origin(text).is_none() || text.contains(['?', '#', ' ']) {
+                    return refuse(
+                        key,
+                        "must be an absolute http(s) URL such as http://localhost:8787",
+                    );
+                }
+                parsed.base_url = text.to_string();
+            }
+            "keepSessionAlive" => parsed.keep_session_alive = boolean(value, key)?,
+            "refreshIntervalMs" => {
+                parsed.refresh_interval_ms = integer(value, key, INTERVAL_RANGE)?
+            }
+            "requestTimeoutMs" => parsed.request_timeout_ms = integer(value, key, TIMEOUT_RANGE)?,
+            "cookieOptions" => parse_cookies(value, &mut parsed.cookies)?,
+            _ => {
+                let mut message = String::from("is not an option of createClient");
+                if key.is_empty() {
+                    message.insert_str(0, "(empty name) ");
+                }
+                return refuse(key, &message);
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_cookies(value: &Json, cookies: &mut CookieOptions) -> Result<()> {
+    let Json::Obj(members) = value else {
+        return refuse("cookieOptions", "must be an object");
+    };
+    for (key, value) in members.iter().filter(|(_, v)| !v.is_null()) {
+        let mut field = String::from("cookieOptions.");
+        field.push_str(key);
+        match key.as_str() {
+            "opaqueTokenCookieName" => cookies.opaque_token_name = cookie_name(value, &field)?,
+            "jwtCookieName" => cookies.jwt_name = cookie_name(value, &field)?,
+            "path" => cookies.path = cookie_attribute(value, &field, true)?,
+            "domain" => cookies.domain = Some(cookie_attribute(value, &field, false)?),
+            "availableToSubdomains" => cookies.available_to_subdomains = boolean(value, &field)?,
+            _ => return refuse(&field, "is not a cookie option"),
+        }
+    }
+    if cookies.opaque_token_name == cookies.jwt_name {
+        return refuse(
+            "cookieOptions.jwtCookieName",
+            "must differ from opaqueTokenCookieName",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(result: Result<Options>) -> String {
+        match result {
+            Err(SdkError::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_public_token() {
+        let test = parse("public-token-test-123", &Json::Null).unwrap();
+        assert_eq!(test.base_url, "https://test.stytch.com");
+        assert_eq!(test.refresh_interval_ms, 180_000);
+        assert_eq!(test.request_timeout_ms, 20_000);
+        assert!(!test.keep_session_alive);
+        assert_eq!(test.cookies, CookieOptions::default());
+        let live = parse("public-token-live-123", &Json::Obj(vec![])).unwrap();
+        assert_eq!(live.base_url, "https://api.stytch.com");
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let json = Json::parse(
+            r#"{"baseUrl":"http://localhost:8787/","keepSessionAlive":true,"refreshIntervalMs":2000,
+                "requestTimeoutMs":5000,"cookieOptions":{"opaqueTokenCookieName":"sess","jwtCookieName":"sess_jwt",
+                "path":"/app","domain":"example.com","availableToSubdomains":true},"ignored":null}"#,
+        )
+        .unwrap();
+        let options = parse("public-token-test-1", &json).unwrap();
+        assert_eq!(options.base_url, "http://localhost:8787");
+        assert!(options.keep_session_alive);
+        assert_eq!(options.refresh_interval_ms, 2_000);
+        assert_eq!(options.request_timeout_ms, 5_000);
+        assert_eq!(
+            options.cookies,
+            CookieOptions {
+                opaque_token_name: "sess".into(),
+                jwt_name: "sess_jwt".into(),
+                path: "/app".into(),
+                domain: Some("example.com".into()),
+                available_to_subdomains: true,
+            }
+        );
+    }
+
+    #[test]
+    fn bad_options_name_their_field() {
+        let cases = [
+            (r#"{"baseUrl":"localhost:8787"}"#, "baseUrl"),
+            (r#"{"baseUrl":"http://x.test/?a"}"#, "baseUrl"),
+            (r#"{"keepSessionAlive":"yes"}"#, "keepSessionAlive"),
+            (r#"{"refreshIntervalMs":999}"#, "refreshIntervalMs"),
+            (r#"{"refreshIntervalMs":600000}"#, "refreshIntervalMs"),
+            (r#"{"refreshIntervalMs":1500.5}"#, "refreshIntervalMs"),
+            (r#"{"requestTimeoutMs":"20s"}"#, "requestTimeoutMs"),
+            (r#"{"cookieOptions":{"path":"app"}}"#, "cookieOptions.path"),
+            (
+                r#"{"cookieOptions":{"opaqueTokenCookieName":"a b"}}"#,
+                "cookieOptions.opaqueTokenCookieName",
+            ),
+            (
+                r#"{"cookieOptions":{"domain":"x.test; Secure"}}"#,
+                "cookieOptions.domain",
+            ),
+            (
+                r#"{"cookieOptions":{"jwtCookieName":"stytch_session"}}"#,
+                "cookieOptions.jwtCookieName",
+            ),
+            (
+                r#"{"cookieOptions":{"colour":"red"}}"#,
+                "cookieOptions.colour",
+            ),
+            (r#"{"cookieOptions":[]}"#, "cookieOptions"),
+            (r#"{"basUrl":"http://localhost"}"#, "basUrl"),
+            ("[]", "options"),
+        ];
+        for (json, field) in cases {
+            assert_eq!(
+                field_of(parse("public-token-test-1", &Json::parse(json).unwrap())),
+                field,
+                "{json}"
+            );
+        }
+        for token in ["", "has space", "a:b"] {
+            assert_eq!(field_of(parse(token, &Json::Null)), "publicToken");
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Declarative input schemas of the SDK's methods: each field's JSON type and
+//! check. `body` validates an options object and builds the request body, so
+//! every method refuses bad input the same way, naming the field.
+
+use super::errors::SdkError;
+use super::json::Json;
+use super::validate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Email,
+    /// E.164 phone number.
+    Phone,
+    /// A non-empty string (tokens, ids, passwords).
+    Text,
+    /// Any string (locales, template ids).
+    Str,
+    /// A one-time passcode: six digits.
+    Code,
+    /// `session_duration_minutes`.
+    Duration,
+    /// Whole minutes within an inclusive range.
+    Minutes(i64, i64),
+    /// An absolute http(s) URL.
+    Url,
+    /// `{first_name?, middle_name?, last_name?}`, strings.
+    Name,
+    /// Any JSON object, passed through (metadata, provider parameters).
+    Object,
+    /// An array of strings.
+    StringList,
+    Bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+pub const fn required(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        required: true,
+    }
+}
+
+pub const fn optional(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        required: false,
+    }
+}
+
+fn refuse(field: &str, message: &str) -> SdkError {
+    SdkError::validation(field, message)
+}
+
+fn check(field: &Field, value: &Json) -> Result<(), SdkError> {
+    let name = field.name;
+    let as_string = || {
+        value
+            .as_str()
+            .ok_or_else(|| refuse(name, "must be a string"))
+    };
+    let as_integer = || {
+        value
+            .as_i64()
+            .ok_or_else(|| refuse(name, "must be a whole number of minutes"))
+    };
+    match field.kind {
+        Kind::Email => validate::email(name, as_string()?),
+        Kind::Phone => validate::phone_number(name, as_string()?),
+        Kind::Text => validate::non_empty(name, as_string()?),
+        Kind::Str => as_string().map(|_| ()),
+        Kind::Code => {
+            let code = as_string()?;
+            if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(())
+            } else {
+                Err(refuse(name, "must be the 6-digit code"))
+            }
+        }
+        Kind::Duration => validate::session_duration(name, as_integer()?),
+        Kind::Minutes(min, max) => validate::minutes_in(name, as_integer()?, min, max),
+        Kind::Url => validate::redirect_url(name, as_string()?),
+        Kind::Name => match value {
+            Json::Obj(members) => members.iter().try_for_each(|(key, part)| {
+                let known = ["first_name", "middle_name", "last_name"].contains(&key.as_str());
+                if known && (part.as_str().is_some() || part.is_null()) {
+                    Ok(())
+                } else {
+                    Err(refuse(
+                        name,
+                        "must be {first_name?, middle_name?, last_name?} with string values",
+                    ))
+                }
+            }),
+            _ => Err(refuse(name, "must be an object")),
+        },
+        Kind::Object => {
+            if value.is_object() {
+                Ok(())
+            } else {
+                Err(refuse(name, "must be an object"))
+            }
+        }
+        Kind::StringList => match value {
+            Json::Arr(items) if items.iter().all(|i| i.as_str().is_some()) => Ok(()),
+            _ => Err(refuse(name, "must be an array of strings")),
+        },
+        Kind::Bool => value
+            .as_bool()
+            .map(|_| ())
+            .ok_or_else(|| refuse(name, "must be true or false")),
+    }
+}
+
+/// Validates `input` against `fields` and returns the request body: the
+/// fields in schema order, with absent or `null` optional fields left out.
+/// Unknown fields are refused, so a misspelt option is not silently ignored.
+pub fn body(input: &Json, fields: &[Field]) -> Result<Json, SdkError> {
+    let members = match input {
+        Json::Obj(members) => members.as_slice(),
+        Json::Null => &[],
+        _ => return Err(refuse("options", "must be an object")),
+    };
+    if let Some((unknown, _)) = members
+        .iter()
+        .find(|(key, _)| !fields.iter().any(|f| f.name == key))
+    {
+        return Err(refuse(unknown, "is not an option of this method"));
+    }
+    let mut out = Vec::with_capacity(fields.len());
+    for field in fields {
+        match input.get(field.name).filter(|v| !v.is_null()) {
+            Some(value) => {
+                check(field, value)?;
+                out.push((field.name.to_string(), value.clone()));
+            }
+            None if field.required => return Err(refuse(field.name, "is required")),
+            None => {}
+        }
+    }
+    Ok(Json::Obj(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOGIN: &[Field] = &[
+        required("email", Kind::Email),
+        required("password", Kind::Text),
+        required("session_duration_minutes", Kind::Duration),
+        optional("locale", Kind::Str),
+    ];
+
+    fn field_of(input: &str, fields: &[Field]) -> String {
+        match body(&Json::parse(input).unwrap(), fields) {
+            Err(SdkError::Validation { field, .. }) => field,
+            other => panic!("expected a validation error for {input}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builds_the_body_in_schema_order_without_nulls() {
+        let input = Json::parse(
+            r#"{"session_duration_minutes":60,"locale":null,"password":"pw","email":"a@b.co"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            body(&input, LOGIN).unwrap().text(),
+            r#"{"email":"a@b.co","password":"pw","session_duration_minutes":60}"#
+        );
+    }
+
+    #[test]
+    fn names_the_missing_mistyped_invalid_or_unknown_field() {
+        assert_eq!(
+            field_of(r#"{"password":"pw","session_duration_minutes":60}"#, LOGIN),
+            "email"
+        );
+        assert_eq!(
+            field_of(
+                r#"{"email":"a@b.co","password":"","session_duration_minutes":60}"#,
+                LOGIN
+            ),
+            "password"
+        );
+        assert_eq!(
+            field_of(
+                r#"{"email":"a@b.co","password":"x","session_duration_minutes":"60"}"#,
+                LOGIN
+            ),
+            "session_duration_minutes"
+        );
+        assert_eq!(
+            field_of(
+                r#"{"email":"a@b.co","password":"x","session_duration_minutes":2}"#,
+                LOGIN
+            ),
+            "session_duration_minutes"
+        );
+        assert_eq!(
+            field_of(
+                r#"{"email":"nope","password":"x","session_duration_minutes":60}"#,
+                LOGIN
+            ),
+            "email"
+        );
+        assert_eq!(
+            field_of(
+                r#"{"email":"a@b.co","password":"x","session_duration_minutes":60,"sesion":1}"#,
+                LOGIN
+            ),
+            "sesion"
+        );
+        assert_eq!(
+            field_of(
+                r#"{"email":"a@b.co","password":"x","session_duration_minutes":60,"locale":5}"#,
+                LOGIN
+            ),
+            "locale"
+        );
+        assert_eq!(field_of("[1]", LOGIN), "options");
+    }
+
+    #[test]
+    fn each_kind_checks_its_shape() {
+        let fields = &[
+            optional("code", Kind::Code),
+            optional("phone_number", Kind::Phone),
+            optional("expiration_minutes", Kind::Minutes(1, 10)),
+            optional("login_magic_link_url", Kind::Url),
+            optional("name", Kind::Name),
+            optional("untrusted_metadata", Kind::Object),
+            optional("custom_scopes", Kind::StringList),
+            optional("flag", Kind::Bool),
+        ];
+        let ok = r#"{"code":"012345","phone_number":"+14155550123","expiration_minutes":10,
+            "login_magic_link_url":"http://localhost:8787/auth","name":{"first_name":"Ada","last_name":null},
+            "untrusted_metadata":{"any":[1]},"custom_scopes":["a","b"],"flag":false}"#;
+        assert!(body(&Json::parse(ok).unwrap(), fields).is_ok());
+        for (input, field) in [
+            (r#"{"code":"12345"}"#, "code"),
+            (r#"{"code":"12345a"}"#, "code"),
+            (r#"{"phone_number":"4155550123"}"#, "phone_number"),
+            (r#"{"expiration_minutes":11}"#, "expiration_minutes"),
+            (
+                r#"{"login_magic_link_url":"/auth"}"#,
+                "login_magic_link_url",
+            ),
+            (r#"{"name":{"nick":"x"}}"#, "name"),
+            (r#"{"name":{"first_name":1}}"#, "name"),
+            (r#"{"name":"Ada"}"#, "name"),
+            (r#"{"untrusted_metadata":[]}"#, "untrusted_metadata"),
+            (r#"{"custom_scopes":["a",1]}"#, "custom_scopes"),
+            (r#"{"flag":"true"}"#, "flag"),
+        ] {
+            assert_eq!(field_of(input, fields), field, "{input}");
+        }
+    }
+}
