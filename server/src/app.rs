@@ -1,23 +1,39 @@
-//! The HTTP router: API faces, development routes and static files.
+//! The HTTP router: both API faces, development routes, static files, and the layers around them.
 
 use std::sync::Arc;
 
 use axum::{
+    extract::DefaultBodyLimit,
     http::{header, HeaderName, HeaderValue, Method},
+    middleware::{from_fn, from_fn_with_state},
     routing::get,
     Json, Router,
 };
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
     services::ServeDir,
 };
 
-use crate::Config;
+use crate::{
+    api, dev,
+    http::{extract::MAX_BODY_BYTES, layers},
+    state::AppState,
+    Config,
+};
 
-pub fn router(config: &Config) -> Router {
-    let mut router = Router::new().route("/health", get(health));
+/// Layers, outermost first: CORS (so every answer, errors included, carries
+/// the CORS headers), error normalisation, panic catching, fault injection,
+/// then the routes with the 64 KB body limit.
+pub fn router(state: AppState) -> Router {
+    let (sdk, v1) = api::api().into_routers();
+    let mut router = Router::new()
+        .route("/health", get(health))
+        .nest("/sdk/v1", sdk.fallback(layers::api_not_found))
+        .nest("/v1", v1.fallback(layers::api_not_found))
+        .merge(dev::routes(&state));
     // Longer prefixes first so `/pkg` is not swallowed by `/`.
-    let mut mounts = config.mounts.clone();
+    let mut mounts = state.config.mounts.clone();
     mounts.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
     for (prefix, dir) in mounts {
         let service = ServeDir::new(dir).append_index_html_on_directories(true);
@@ -27,7 +43,13 @@ pub fn router(config: &Config) -> Router {
             router.nest_service(&prefix, service)
         };
     }
-    router.layer(cors(config))
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn_with_state(state.clone(), dev::faults::inject))
+        .layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(from_fn(layers::normalize_errors))
+        .layer(cors(&state.config))
+        .with_state(state)
 }
 
 /// Credentialed CORS, for authorized origins only.

@@ -2,14 +2,43 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+
+const AFTER_HELP: &str = "\
+CREDENTIALS:
+  On first start the server creates a project in the data directory and
+  writes <data-dir>/credentials.json (mode 0600) with project_id,
+  public_token and secret. The database keeps only a SHA-256 of the secret.
+  The startup output names the project and public token; the secret is
+  printed once, when it is created. `--print-credentials` prints the JSON
+  file's content later (and exits). The public token is for browsers; the
+  secret is for your backend only and is never accepted from or sent to a
+  browser.
+
+STARTUP OUTPUT:
+  The last startup line is exactly
+    latchkey-server listening on http://localhost:<port>
+  (with --port 0 it shows the port actually bound).";
+
+/// How strictly the in-memory rate limiter applies its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RateLimitMode {
+    /// The documented per-IP and per-identifier limits.
+    #[default]
+    Strict,
+    /// Every limit multiplied by 100 (load tests, big test suites).
+    Relaxed,
+    /// No rate limiting at all.
+    Off,
+}
 
 /// Options of `latchkey-server`; every one has a working default.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "latchkey-server",
     version,
-    about = "Local Stytch-compatible auth API on SQLite"
+    about = "Local Stytch-compatible auth API on SQLite",
+    after_help = AFTER_HELP
 )]
 pub struct Config {
     /// TCP port to listen on (0 picks a free one).
@@ -33,15 +62,95 @@ pub struct Config {
     /// Static directory to serve, as `URL_PREFIX=DIR` (repeatable), e.g. `/=www`.
     #[arg(long = "serve", value_name = "PREFIX=DIR", value_parser = parse_mount)]
     pub mounts: Vec<(String, PathBuf)>,
+
+    /// Print the project credentials as JSON (project_id, public_token,
+    /// secret) and exit without serving. Creates the project if the data
+    /// directory is new.
+    #[arg(long)]
+    pub print_credentials: bool,
+
+    /// Replace the backend secret with a new one before starting (the old one
+    /// stops working) and rewrite credentials.json. Use it if that file was lost.
+    #[arg(long)]
+    pub rotate_secret: bool,
+
+    /// Enable the test-only routes /dev/faults (inject errors and delays) and
+    /// /dev/clock (move the server's clock forward). Off by default.
+    #[arg(long, env = "LATCHKEY_ENABLE_DEV_FAULTS")]
+    pub enable_dev_faults: bool,
+
+    /// Do not require PKCE on the frontend face (/sdk/v1) for email magic
+    /// links, password resets and OAuth. By default it is required there
+    /// (the backend face never requires it).
+    #[arg(long)]
+    pub pkce_optional: bool,
+
+    /// Rate limiting of send endpoints and password attempts.
+    #[arg(long, value_enum, env = "LATCHKEY_RATE_LIMIT", default_value_t = RateLimitMode::Strict)]
+    pub rate_limit: RateLimitMode,
+
+    /// A URL that login / signup / reset links may redirect to (repeatable).
+    /// An entry matches the URL itself and anything below it at a `/`, `?` or
+    /// `#` boundary. Without any, every http(s) URL on an authorized origin
+    /// is allowed.
+    #[arg(long = "allowed-redirect-url", value_name = "URL")]
+    pub allowed_redirect_urls: Vec<String>,
 }
 
 impl Config {
+    /// The defaults, with state in `data_dir` and a free port (tests, embedding).
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
+        let mut config = Config::parse_from(["latchkey-server"]);
+        config.data_dir = data_dir.into();
+        config.port = 0;
+        config
+    }
+
+    /// Whether `url` may receive a login / signup / reset redirect.
+    pub fn is_allowed_redirect_url(&self, url: &str) -> bool {
+        let Some(origin) = url_origin(url) else {
+            return false;
+        };
+        if self.allowed_redirect_urls.is_empty() {
+            return self.is_authorized_origin(origin);
+        }
+        self.allowed_redirect_urls.iter().any(|allowed| {
+            url == allowed
+                || url
+                    .strip_prefix(allowed.as_str())
+                    .is_some_and(|rest| allowed.ends_with('/') || rest.starts_with(['/', '?', '#']))
+        })
+    }
+
     /// Whether `origin` (scheme://host[:port]) matches an authorized origin.
     pub fn is_authorized_origin(&self, origin: &str) -> bool {
         self.authorized_origins
             .iter()
             .any(|pattern| origin_matches(pattern, origin))
     }
+}
+
+/// `scheme://authority` of an absolute http(s) URL; `None` for anything
+/// else, including URLs with user info (`https://good@evil`) or whitespace.
+fn url_origin(url: &str) -> Option<&str> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let scheme_len = if url.starts_with("https://") {
+        8
+    } else if url.starts_with("http://") {
+        7
+    } else {
+        return None;
+    };
+    let end = url[scheme_len..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_len + i);
+    let authority = &url[scheme_len..end];
+    if authority.is_empty() || authority.contains(['@', '\\']) {
+        return None;
+    }
+    Some(&url[..end])
 }
 
 fn origin_matches(pattern: &str, origin: &str) -> bool {
@@ -81,6 +190,29 @@ mod tests {
         );
         assert!(parse_mount("pkg").is_err());
         assert!(parse_mount("pkg=pkg").is_err());
+    }
+
+    #[test]
+    fn redirect_urls_default_to_authorized_origins() {
+        let config = Config::with_data_dir("/tmp/x");
+        assert!(config.is_allowed_redirect_url("http://localhost:5173/auth?x=1"));
+        assert!(config.is_allowed_redirect_url("http://127.0.0.1:8787"));
+        assert!(!config.is_allowed_redirect_url("https://evil.example/auth"));
+        assert!(!config.is_allowed_redirect_url("http://localhost.evil.example/"));
+        assert!(!config.is_allowed_redirect_url("http://user@localhost:5173/"));
+        assert!(!config.is_allowed_redirect_url("javascript:alert(1)"));
+        assert!(!config.is_allowed_redirect_url("http://localhost:5173/a b"));
+    }
+
+    #[test]
+    fn explicit_redirect_urls_match_at_boundaries() {
+        let mut config = Config::with_data_dir("/tmp/x");
+        config.allowed_redirect_urls = vec!["https://app.example/auth".into()];
+        assert!(config.is_allowed_redirect_url("https://app.example/auth"));
+        assert!(config.is_allowed_redirect_url("https://app.example/auth?next=/"));
+        assert!(config.is_allowed_redirect_url("https://app.example/auth/cb"));
+        assert!(!config.is_allowed_redirect_url("https://app.example/authx"));
+        assert!(!config.is_allowed_redirect_url("http://localhost:5173/auth"));
     }
 
     #[test]

@@ -1,0 +1,18 @@
+//! The API resources, one module each; every module exposes `mount(api: Api) -> Api`.
+//!
+//! To add a resource: write `api/<name>.rs` with its operations and a
+//! `mount` function, declare it here and chain its `mount` in [`api`].
+
+pub mod bootstrap;
+pub mod sessions;
+pub mod users;
+
+use crate::http::Api;
+
+/// Every operation of both faces.
+pub fn api() -> Api {
+    let api = Api::new();
+    let api = bootstrap::mount(api);
+    let api = sessions::mount(api);
+    users::mount(api)
+}

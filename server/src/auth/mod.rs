@@ -1,0 +1,7 @@
+//! Credentials and cryptography: random tokens and their hashes, Basic headers, RSA keys, session JWTs, PKCE.
+
+pub mod basic;
+pub mod jwt;
+pub mod keys;
+pub mod pkce;
+pub mod tokens;

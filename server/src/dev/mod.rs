@@ -1,0 +1,60 @@
+//! Development facilities under `/dev`: the outbox (always on), fault injection and the movable clock (behind `--enable-dev-faults`).
+
+pub mod faults;
+pub mod outbox;
+
+use axum::{
+    extract::State,
+    routing::{get, post},
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{clock::Timestamp, error::ApiResult, http::Input, state::AppState};
+
+/// The `/dev` routes for this configuration.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new().route("/dev/outbox", get(outbox::list).delete(outbox::clear));
+    if state.config.enable_dev_faults {
+        router = router
+            .route(
+                "/dev/faults",
+                post(faults::arm).get(faults::list).delete(faults::clear),
+            )
+            .route("/dev/clock", get(clock_get).post(clock_advance));
+    }
+    router
+}
+
+#[derive(Debug, Deserialize)]
+struct AdvanceRequest {
+    advance_seconds: i64,
+}
+
+fn clock_body(state: &AppState) -> Json<Value> {
+    Json(serde_json::json!({
+        "now": Timestamp(state.now()),
+        "offset_seconds": state.clock.offset(),
+    }))
+}
+
+/// `GET /dev/clock`: the server's notion of now.
+async fn clock_get(State(state): State<AppState>) -> Json<Value> {
+    clock_body(&state)
+}
+
+/// `POST /dev/clock {advance_seconds}`: moves the server clock, so a test
+/// can expire sessions and codes without waiting.
+async fn clock_advance(
+    State(state): State<AppState>,
+    Input(req): Input<AdvanceRequest>,
+) -> ApiResult<Json<Value>> {
+    if !(-366 * 86_400..=366 * 86_400).contains(&req.advance_seconds) {
+        return Err(crate::error::ApiError::bad_request(
+            "`advance_seconds` must be within ±366 days.",
+        ));
+    }
+    state.clock.advance(req.advance_seconds);
+    Ok(clock_body(&state))
+}

@@ -1,0 +1,10 @@
+//! The HTTP layer shared by all resources: extractors, credentials, the two faces, error-normalising middleware.
+
+pub mod credentials;
+pub mod extract;
+pub mod face;
+pub mod layers;
+
+pub use credentials::{BackendAuth, SdkAuth, SdkOrigin, SdkSession};
+pub use extract::{ClientInfo, Input};
+pub use face::{Api, Caller, Face, Reply};
