@@ -92,6 +92,19 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_panic_becomes_the_500_error_body() {
+        let response = panic_response(Box::new("boom"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error_type"], "internal_server_error");
+        assert_eq!(body["status_code"], 500);
+        assert_eq!(body.as_object().unwrap().len(), 5);
+    }
+
     #[test]
     fn api_paths() {
         assert!(is_api_path("/v1/users"));
