@@ -20,6 +20,9 @@ STARTUP OUTPUT:
     latchkey-server listening on http://localhost:<port>
   (with --port 0 it shows the port actually bound).";
 
+/// Frontend origins authorized when none is given on the command line.
+pub const DEFAULT_AUTHORIZED_ORIGINS: [&str; 2] = ["http://localhost:*", "http://127.0.0.1:*"];
+
 /// How strictly the in-memory rate limiter applies its limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum RateLimitMode {
@@ -55,7 +58,7 @@ pub struct Config {
     #[arg(
         long = "authorized-origin",
         value_name = "ORIGIN",
-        default_values_t = ["http://localhost:*".to_string(), "http://127.0.0.1:*".to_string()]
+        default_values_t = DEFAULT_AUTHORIZED_ORIGINS.map(String::from)
     )]
     pub authorized_origins: Vec<String>,
 
@@ -99,11 +102,20 @@ pub struct Config {
 
 impl Config {
     /// The defaults, with state in `data_dir` and a free port (tests, embedding).
+    /// Independent of the environment (no `LATCHKEY_*` variable is read).
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Config {
-        let mut config = Config::parse_from(["latchkey-server"]);
-        config.data_dir = data_dir.into();
-        config.port = 0;
-        config
+        Config {
+            port: 0,
+            data_dir: data_dir.into(),
+            authorized_origins: DEFAULT_AUTHORIZED_ORIGINS.map(String::from).to_vec(),
+            mounts: Vec::new(),
+            print_credentials: false,
+            rotate_secret: false,
+            enable_dev_faults: false,
+            pkce_optional: false,
+            rate_limit: RateLimitMode::Strict,
+            allowed_redirect_urls: Vec::new(),
+        }
     }
 
     /// Whether `url` may receive a login / signup / reset redirect.
@@ -190,6 +202,19 @@ mod tests {
         );
         assert!(parse_mount("pkg").is_err());
         assert!(parse_mount("pkg=pkg").is_err());
+    }
+
+    #[test]
+    fn the_programmatic_defaults_match_the_cli_defaults() {
+        // The CLI reads LATCHKEY_* variables; compare only in a clean environment.
+        if std::env::vars().any(|(key, _)| key.starts_with("LATCHKEY_")) {
+            return;
+        }
+        let parsed =
+            Config::try_parse_from(["latchkey-server", "--port", "0", "--data-dir", "/tmp/x"])
+                .unwrap();
+        let built = Config::with_data_dir("/tmp/x");
+        assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
     }
 
     #[test]
