@@ -46,7 +46,8 @@ chromium:
 # --- builds ------------------------------------------------------------------
 # The release package: cargo -> wasm-bindgen -> wasm-opt -Oz.
 pkg: wasm-target wasm-bindgen-cli node-deps
-	cargo build -p latchkey --lib --profile wasm-release --target $(WASM_TARGET)
+	cargo build -p latchkey --lib --profile wasm-release --target $(WASM_TARGET) --features bundle
+	rm -rf $(PKG_DIST)
 	wasm-bindgen --target web --out-dir $(PKG_DIST) --out-name latchkey $(WASM_OUT)
 	wasm-opt -Oz $(PKG_DIST)/latchkey_bg.wasm -o $(PKG_DIST)/latchkey_bg.wasm
 

@@ -1,4 +1,495 @@
+// Types of the `latchkey` package. Field names follow the wire protocol
+// (snake_case), as Stytch's headless client does, so apps can switch.
+
+/** Any JSON value (metadata, custom claims, provider parameters). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+// ---------------------------------------------------------------- objects
+
+export interface Name {
+  first_name?: string;
+  middle_name?: string;
+  last_name?: string;
+}
+
+export interface UserEmail {
+  email_id: string;
+  email: string;
+  verified: boolean;
+}
+
+export interface UserPhoneNumber {
+  phone_id: string;
+  phone_number: string;
+  verified: boolean;
+}
+
+export interface UserProvider {
+  provider_type: string;
+  provider_subject: string;
+  profile_picture_url: string;
+  locale: string;
+  oauth_user_registration_id: string;
+}
+
+export interface UserPassword {
+  password_id: string;
+  requires_reset: boolean;
+}
+
+export interface UserTotp {
+  totp_id: string;
+  verified: boolean;
+}
+
+export interface UserWebAuthnRegistration {
+  webauthn_registration_id: string;
+  domain: string;
+  user_agent: string;
+  verified: boolean;
+  authenticator_type: string;
+  name: string;
+}
+
+export interface UserCryptoWallet {
+  crypto_wallet_id: string;
+  crypto_wallet_address: string;
+  crypto_wallet_type: string;
+  verified: boolean;
+}
+
+export interface UserBiometricRegistration {
+  biometric_registration_id: string;
+  verified: boolean;
+}
+
+export interface User {
+  user_id: string;
+  created_at: string;
+  status: 'active' | 'pending';
+  name: Name;
+  emails: UserEmail[];
+  phone_numbers: UserPhoneNumber[];
+  providers: UserProvider[];
+  password: UserPassword | null;
+  totps: UserTotp[];
+  webauthn_registrations: UserWebAuthnRegistration[];
+  crypto_wallets: UserCryptoWallet[];
+  biometric_registrations: UserBiometricRegistration[];
+  trusted_metadata: { [key: string]: JsonValue };
+  untrusted_metadata: { [key: string]: JsonValue };
+  roles: string[];
+  is_locked: boolean;
+}
+
+export type FactorType = 'magic_link' | 'otp' | 'oauth' | 'password' | 'webauthn' | 'totp';
+
+export interface OAuthFactor {
+  id: string;
+  provider_subject: string;
+  email_id?: string;
+}
+
+export interface AuthenticationFactor {
+  type: FactorType;
+  /** email, sms, whatsapp, knowledge (password), oauth_google, oauth_github, … */
+  delivery_method: string;
+  last_authenticated_at: string;
+  email_factor?: { email_id: string; email_address: string };
+  phone_number_factor?: { phone_id: string; phone_number: string };
+  /** `google_oauth_factor`, `github_oauth_factor`, … */
+  [providerFactor: `${string}_oauth_factor`]: OAuthFactor | undefined;
+}
+
+export interface Session {
+  session_id: string;
+  user_id: string;
+  started_at: string;
+  last_accessed_at: string;
+  expires_at: string;
+  attributes: { ip_address: string; user_agent: string };
+  authentication_factors: AuthenticationFactor[];
+  custom_claims: { [key: string]: JsonValue };
+  roles: string[];
+}
+
+export interface SessionTokens {
+  session_token: string;
+  session_jwt: string;
+}
+
+// ---------------------------------------------------------------- errors
+
+interface ErrorBase extends Error {
+  readonly name: 'LatchkeyError';
+  /** Whether the same call may succeed if simply tried again later. */
+  readonly retryable: boolean;
+}
+
+/** Error types of the protocol; unknown ones arrive as their raw string. */
+export type ApiErrorType =
+  | 'unauthorized_credentials' | 'session_not_found' | 'unable_to_auth_magic_link' | 'magic_link_not_found'
+  | 'email_not_found' | 'user_not_found' | 'invalid_user_id' | 'bad_request' | 'attribute_mismatch'
+  | 'too_many_requests' | 'internal_server_error' | 'invalid_email' | 'invalid_phone_number'
+  | 'weak_password' | 'breached_password' | 'duplicate_email' | 'too_many_session_arguments'
+  | 'invalid_session_duration_minutes' | 'pkce_mismatch' | 'otp_code_not_found' | 'oauth_token_not_found'
+  | 'unable_to_auth_otp_code' | 'reset_password' | 'bad_domain_for_stytch_sdk' | 'user_unauthenticated'
+  | 'invalid_secret_authentication' | 'invalid_response'
+  | (string & {});
+
+/** The API answered with an error (or with a body that could not be read: `invalid_response`). */
+export interface LatchkeyApiError extends ErrorBase {
+  readonly kind: 'api';
+  readonly status_code: number;
+  readonly request_id: string;
+  readonly error_type: ApiErrorType;
+  readonly error_message: string;
+  readonly error_url: string;
+}
+
+/** No answer came back. */
+export interface LatchkeyNetworkError extends ErrorBase {
+  readonly kind: 'network';
+  readonly reason: 'offline' | 'unreachable' | 'timeout';
+}
+
+/** The input was refused before any request was sent. */
+export interface LatchkeyValidationError extends ErrorBase {
+  readonly kind: 'validation';
+  /** The option or argument at fault, e.g. `email` or `cookieOptions.path`. */
+  readonly field: string;
+}
+
+/** The SDK was used in a way it cannot serve (outside a browser, after destroy, no session). */
+export interface LatchkeyUsageError extends ErrorBase {
+  readonly kind: 'usage';
+}
+
+export type LatchkeyError = LatchkeyApiError | LatchkeyNetworkError | LatchkeyValidationError | LatchkeyUsageError;
+
+/** Every promise of the SDK rejects with an instance of this class. */
+export declare const LatchkeyError: {
+  readonly prototype: LatchkeyError;
+};
+
+// ---------------------------------------------------------------- options
+
+export interface CookieOptions {
+  /** Default `stytch_session`. */
+  opaqueTokenCookieName?: string;
+  /** Default `stytch_session_jwt`. */
+  jwtCookieName?: string;
+  /** Default `/`. */
+  path?: string;
+  /** The cookies' `Domain`; with `availableToSubdomains` and no domain, the page's host. */
+  domain?: string;
+  availableToSubdomains?: boolean;
+}
+
+export interface ClientOptions {
+  /** Default `https://test.stytch.com` for test tokens, `https://api.stytch.com` otherwise. */
+  baseUrl?: string;
+  cookieOptions?: CookieOptions;
+  /** Extend the session on every refresh by the last `session_duration_minutes`. */
+  keepSessionAlive?: boolean;
+  /** Milliseconds between refreshes, 1000 to 270000; default 180000 (3 minutes). */
+  refreshIntervalMs?: number;
+  /** Milliseconds before a request is aborted, 1000 to 120000; default 20000. */
+  requestTimeoutMs?: number;
+}
+
+export interface SessionDurationOptions {
+  /** 5 to 527040 (one year). */
+  session_duration_minutes: number;
+}
+
+export type Locale = 'en' | 'es' | 'pt-br' | 'fr' | (string & {});
+
+export interface MagicLinkSendOptions {
+  /** Where the link of an existing user leads; default: the current page. */
+  login_magic_link_url?: string;
+  /** Where the link of a new user leads; default: the current page. */
+  signup_magic_link_url?: string;
+  login_expiration_minutes?: number;
+  signup_expiration_minutes?: number;
+  login_template_id?: string;
+  signup_template_id?: string;
+  locale?: Locale;
+}
+
+export interface OtpPhoneOptions {
+  /** 1 to 10; default 2. */
+  expiration_minutes?: number;
+  locale?: Locale;
+}
+
+export interface OtpEmailOptions extends OtpPhoneOptions {
+  login_template_id?: string;
+  signup_template_id?: string;
+}
+
+export interface PasswordCredentials extends SessionDurationOptions {
+  email: string;
+  password: string;
+}
+
+export interface StrengthCheckOptions {
+  email?: string;
+  password: string;
+}
+
+export interface ResetByEmailStartOptions {
+  email: string;
+  login_redirect_url?: string;
+  reset_password_redirect_url?: string;
+  login_expiration_minutes?: number;
+  reset_password_expiration_minutes?: number;
+  reset_password_template_id?: string;
+  locale?: Locale;
+}
+
+export interface ResetByEmailOptions extends SessionDurationOptions {
+  /** The `token` of the reset link. */
+  token: string;
+  password: string;
+}
+
+export interface ResetByExistingPasswordOptions extends SessionDurationOptions {
+  email: string;
+  existing_password: string;
+  new_password: string;
+}
+
+export interface ResetBySessionOptions extends SessionDurationOptions {
+  password: string;
+}
+
+export interface OAuthStartOptions {
+  /** Default: the current page. */
+  login_redirect_url?: string;
+  /** Default: the current page. */
+  signup_redirect_url?: string;
+  custom_scopes?: string[];
+  /** Sent to the provider as `provider_<name>=<value>`. */
+  provider_params?: { [name: string]: string };
+}
+
+export type OAuthProviderName =
+  | 'google' | 'github' | 'microsoft' | 'apple' | 'facebook' | 'gitlab' | 'discord' | 'slack' | 'linkedin' | 'twitter';
+
+export interface SessionAuthenticateOptions {
+  /** Extends the session to this many minutes from now; omitted, the expiry is kept. */
+  session_duration_minutes?: number;
+}
+
+export interface RevokeOptions {
+  /** Clear the session here even when the server cannot be told. */
+  forceClear?: boolean;
+}
+
+export interface UserUpdateOptions {
+  name?: Name;
+  untrusted_metadata?: { [key: string]: JsonValue };
+}
+
+// ---------------------------------------------------------------- responses
+
+export interface BaseResponse {
+  request_id: string;
+  status_code: number;
+}
+
+export interface AuthenticateResponse extends BaseResponse {
+  user_id: string;
+  user: User;
+  session: Session;
+  session_token: string;
+  session_jwt: string;
+}
+
+export interface MagicLinksAuthenticateResponse extends AuthenticateResponse {
+  method_id: string;
+}
+
+export interface OtpsAuthenticateResponse extends AuthenticateResponse {
+  method_id: string;
+}
+
+export interface PasswordsCreateResponse extends AuthenticateResponse {
+  email_id: string;
+}
+
+export interface OAuthProviderValues {
+  access_token: string;
+  refresh_token: string;
+  id_token: string;
+  scopes: string[];
+  expires_at?: string;
+}
+
+export interface OAuthAuthenticateResponse extends AuthenticateResponse {
+  provider_subject: string;
+  provider_type: string;
+  provider_values: OAuthProviderValues;
+}
+
+export interface MagicLinksSendResponse extends BaseResponse {
+  user_id: string;
+  email_id: string;
+}
+
+export interface MagicLinksLoginOrCreateResponse extends MagicLinksSendResponse {
+  user_created: boolean;
+}
+
+export interface OtpsSendResponse extends BaseResponse {
+  user_id: string;
+  /** Pass to `otps.authenticate`. */
+  method_id: string;
+}
+
+export interface OtpsLoginOrCreateResponse extends OtpsSendResponse {
+  user_created: boolean;
+}
+
+export interface StrengthCheckResponse extends BaseResponse {
+  valid_password: boolean;
+  score: number;
+  breached_password: boolean;
+  strength_policy: 'zxcvbn' | 'luds';
+  breach_detection_on_create: boolean;
+  feedback: {
+    warning: string;
+    suggestions: string[];
+    luds_requirements?: {
+      has_lower_case: boolean;
+      has_upper_case: boolean;
+      has_digit: boolean;
+      has_symbol: boolean;
+      missing_complexity: number;
+      missing_characters: number;
+    };
+  };
+}
+
+export interface UserUpdateResponse extends BaseResponse {
+  user_id: string;
+  emails: UserEmail[];
+  phone_numbers: UserPhoneNumber[];
+}
+
+export type AuthenticateByUrlResult =
+  | { handled: true; tokenType: 'magic_links'; data: MagicLinksAuthenticateResponse }
+  | { handled: true; tokenType: 'oauth'; data: OAuthAuthenticateResponse }
+  | { handled: false; tokenType: string; token: string };
+
+export interface ParsedAuthenticateUrl {
+  /** Whether `authenticateByUrl` can consume it (magic links, OAuth). */
+  handled: boolean;
+  tokenType: string;
+  token: string;
+}
+
+// ---------------------------------------------------------------- client
+
+export type Unsubscribe = () => void;
+
+export interface OtpPhoneMethods {
+  loginOrCreate(phone_number: string, options?: OtpPhoneOptions): Promise<OtpsLoginOrCreateResponse>;
+  send(phone_number: string, options?: OtpPhoneOptions): Promise<OtpsSendResponse>;
+}
+
+export interface OtpEmailMethods {
+  loginOrCreate(email: string, options?: OtpEmailOptions): Promise<OtpsLoginOrCreateResponse>;
+  send(email: string, options?: OtpEmailOptions): Promise<OtpsSendResponse>;
+}
+
+export interface OAuthProviderMethods {
+  /** Navigates to the provider (PKCE included); resolves with the URL just before leaving. */
+  start(options?: OAuthStartOptions): Promise<{ url: string }>;
+}
+
+export interface LatchkeyClient {
+  readonly publicToken: string;
+  /** Resolves once the module is loaded and the session restored; rejects with the options' validation error. */
+  readonly ready: Promise<void>;
+
+  session: {
+    /** The current session, or null; restored from cache at once when the session cookie is present. */
+    getSync(): Session | null;
+    getInfo(): { session: Session | null; fromCache: boolean };
+    getTokens(): SessionTokens | null;
+    onChange(callback: (session: Session | null) => void): Unsubscribe;
+    /** Refreshes now (shares a refresh already in flight); extends the session when given a duration. */
+    authenticate(options?: SessionAuthenticateOptions): Promise<AuthenticateResponse>;
+    revoke(options?: RevokeOptions): Promise<BaseResponse | Record<string, never>>;
+    /** Adopts tokens obtained elsewhere; resolves once the server confirmed them. */
+    updateSession(tokens: { session_token: string; session_jwt?: string }): Promise<AuthenticateResponse>;
+  };
+
+  user: {
+    getSync(): User | null;
+    getInfo(): { user: User | null; fromCache: boolean };
+    get(): Promise<User>;
+    update(options: UserUpdateOptions): Promise<UserUpdateResponse>;
+    onChange(callback: (user: User | null) => void): Unsubscribe;
+  };
+
+  /** Called once per change of the session or the user. */
+  onStateChange(callback: (state: { session: Session | null; user: User | null }) => void): Unsubscribe;
+
+  magicLinks: {
+    email: {
+      loginOrCreate(email: string, options?: MagicLinkSendOptions): Promise<MagicLinksLoginOrCreateResponse>;
+      /** To an existing user when signed out; adds the email to the user when signed in. */
+      send(email: string, options?: MagicLinkSendOptions): Promise<MagicLinksSendResponse>;
+    };
+    authenticate(token: string, options: SessionDurationOptions): Promise<MagicLinksAuthenticateResponse>;
+  };
+
+  otps: {
+    sms: OtpPhoneMethods;
+    whatsapp: OtpPhoneMethods;
+    email: OtpEmailMethods;
+    authenticate(code: string, method_id: string, options: SessionDurationOptions): Promise<OtpsAuthenticateResponse>;
+  };
+
+  passwords: {
+    create(options: PasswordCredentials): Promise<PasswordsCreateResponse>;
+    authenticate(options: PasswordCredentials): Promise<AuthenticateResponse>;
+    strengthCheck(options: StrengthCheckOptions): Promise<StrengthCheckResponse>;
+    resetByEmailStart(options: ResetByEmailStartOptions): Promise<BaseResponse>;
+    resetByEmail(options: ResetByEmailOptions): Promise<AuthenticateResponse>;
+    resetByExistingPassword(options: ResetByExistingPasswordOptions): Promise<AuthenticateResponse>;
+    resetBySession(options: ResetBySessionOptions): Promise<AuthenticateResponse>;
+  };
+
+  oauth: { [provider in OAuthProviderName]: OAuthProviderMethods } & {
+    authenticate(token: string, options: SessionDurationOptions): Promise<OAuthAuthenticateResponse>;
+  };
+
+  /** The sign-in token in the URL (default: the current one), without consuming it. */
+  parseAuthenticateUrl(href?: string): ParsedAuthenticateUrl | null;
+  /**
+   * Signs in with the magic-link or OAuth token in the URL, removing it from
+   * the address bar first. `null` when the URL has no token. A second call
+   * for the same URL shares the first one's request.
+   */
+  authenticateByUrl(options: SessionDurationOptions, href?: string): Promise<AuthenticateByUrlResult | null>;
+
+  /** Stops timers and listeners; a later createClient for this token starts afresh. */
+  destroy(): void;
+}
+
+/**
+ * Returns the client for `publicToken` (the same object for the same token
+ * on one page). Never throws: invalid options reject `ready` and every call
+ * with a `validation` error.
+ */
+export declare function createClient(publicToken: string, options?: ClientOptions): LatchkeyClient;
+
 /** Resolves once the WebAssembly module is instantiated (browser only). */
 export declare function ready(): Promise<void>;
+
 /** The SDK version baked into the WebAssembly module. */
 export declare function version(): Promise<string>;

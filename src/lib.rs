@@ -6,6 +6,13 @@
 //! - [`session`], [`transport`], [`methods`]: the shell that runs the core
 //!   against a platform.
 //! - `bindings`: the `#[wasm_bindgen]` surface (wasm32 only).
+//!
+//! With the `bundle` feature (the release package) the crate is `no_std`:
+//! see `bundle.rs`.
+
+#![cfg_attr(feature = "bundle", no_std)]
+
+extern crate alloc;
 
 pub mod core;
 pub mod methods;
@@ -15,7 +22,20 @@ pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod bindings;
+#[cfg(all(feature = "bundle", target_arch = "wasm32"))]
+mod bundle;
 
+/// What `std`'s prelude would bring, for `no_std` builds.
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
+use prelude::*;
 use wasm_bindgen::prelude::*;
 
 /// The SDK's version, as published in the npm package.

@@ -1,24 +1,23 @@
 //! The session driver: runs the core machine against a platform. It carries
-//! out the machine's effects, feeds it page events, and sends refreshes,
-//! sharing one in-flight request among concurrent callers.
+//! out the machine's effects, feeds it page events, and keeps the requests in
+//! flight with what to do with each answer. Sans-IO: every request is built
+//! here and started by the platform; its answer comes back to `on_answer`.
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use crate::prelude::*;
+
+use core::cell::{Cell, RefCell};
 
 use crate::core::cookies::{self, Page as CookiePage};
-use crate::core::errors::SdkError;
-use crate::core::json::{object, Json};
-use crate::core::machine::{Change, Config, Effect, Machine, Wake};
+use crate::core::errors::{NetworkReason, SdkError};
+use crate::core::json::Object;
+use crate::core::machine::{Config, Effect, Machine, Now, Wake};
 use crate::core::options::Options;
 use crate::core::refresh::RefreshPolicy;
-use crate::core::request;
-use crate::core::response::{self, AuthData};
+use crate::core::response;
 use crate::core::state::Snapshot;
 use crate::core::tabs::{self, Message};
-use crate::platform::Platform;
+use crate::methods::{self, Step};
+use crate::platform::{Answer, Platform};
 use crate::transport::{self, Identity, Reply};
 
 /// A page event the driver reacts to.
@@ -36,134 +35,85 @@ pub enum PageEvent {
     Hidden,
 }
 
-type Outcome = Result<Json, SdkError>;
+/// The outcome of an app call: the response as JSON text, or the error.
+pub type Outcome = Result<String, SdkError>;
 
-/// The result of one request, awaited by every caller that shares it.
-#[derive(Default)]
-pub struct Shared {
-    outcome: RefCell<Option<Outcome>>,
-    wakers: RefCell<Vec<Waker>>,
-}
-
-impl Shared {
-    pub fn complete(&self, outcome: Outcome) {
-        *self.outcome.borrow_mut() = Some(outcome);
-        for waker in self.wakers.take() {
-            waker.wake();
-        }
-    }
-
-    pub fn wait(self: Rc<Self>) -> impl Future<Output = Outcome> {
-        Wait(self)
-    }
-}
-
-struct Wait(Rc<Shared>);
-
-impl Future for Wait {
-    type Output = Outcome;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
-        match self.0.outcome.borrow().as_ref() {
-            Some(outcome) => Poll::Ready(outcome.clone()),
-            None => {
-                self.0.wakers.borrow_mut().push(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
-
-struct Flight {
-    token: String,
-    duration: Option<i64>,
-    shared: Rc<Shared>,
+/// What to do with the answer to a request in flight.
+pub enum Then {
+    /// A refresh, and the app calls waiting for it (explicit ones join).
+    Refresh {
+        token: String,
+        duration: Option<i64>,
+        waiters: Vec<u32>,
+    },
+    /// A step of app call `call`.
+    Call { call: u32, step: Step },
 }
 
 pub struct Driver<P: Platform> {
     options: Options,
     platform: P,
     machine: RefCell<Machine>,
-    flights: RefCell<Vec<Flight>>,
     identity: Identity,
     state_key: String,
-    /// Told which parts of the visible state changed (the JS facade).
-    notify: Box<dyn Fn(Change)>,
     closed: Cell<bool>,
-    /// The project's bootstrap settings, fetched once when first needed.
-    pub bootstrap: RefCell<Option<Json>>,
-    /// Sign-ins from the URL by href (before and after stripping), so a
-    /// second call for the same URL shares the first one's request.
-    pub url_flights: RefCell<Vec<(String, Rc<Shared>)>>,
+    next_request: Cell<u32>,
+    pending: RefCell<Vec<(u32, Then)>>,
+    /// The project's bootstrap settings (raw JSON), fetched once when needed.
+    pub bootstrap: RefCell<Option<String>>,
+    /// Sign-ins from the URL, so a second call for the same URL shares them.
+    pub url_memos: RefCell<Vec<methods::UrlMemo>>,
 }
 
-impl<P: Platform + 'static> Driver<P> {
+impl<P: Platform> Driver<P> {
     /// Starts a session for this page: restores from cookie and cache, joins
     /// the other tabs, and asks to lead them.
-    pub fn start(
-        options: Options,
-        tab_id: u32,
-        notify: Box<dyn Fn(Change)>,
-        make_platform: impl FnOnce(Weak<Driver<P>>) -> P,
-    ) -> Rc<Driver<P>> {
-        let prefix = ["latchkey:", &options.public_token, ":"].concat();
-        let mut startup = Vec::new();
-        let driver = Rc::new_cyclic(|weak| {
-            let platform = make_platform(weak.clone());
-            let state_key = [prefix.as_str(), "state"].concat();
-            let persistent_key = [prefix.as_str(), "device"].concat();
-            let persistent_id = platform.get(&persistent_key).unwrap_or_else(|| {
-                let id = ["persistent-id-", &random_uuid(&platform)].concat();
-                platform.set(&persistent_key, &id);
-                id
-            });
-            let cookie_jar = platform.read();
-            let names = &options.cookies;
-            let cookie = cookies::read(&cookie_jar, &names.opaque_token_name).map(|token| {
-                let jwt = cookies::read(&cookie_jar, &names.jwt_name).unwrap_or_default();
-                (token.to_string(), jwt.to_string())
-            });
-            let cached = platform
-                .get(&state_key)
-                .as_deref()
-                .and_then(Snapshot::parse);
-            let config = Config {
-                policy: RefreshPolicy {
-                    interval_ms: options.refresh_interval_ms,
-                },
-                keep_session_alive: options.keep_session_alive,
-            };
-            let (machine, effects) = Machine::start(config, tab_id, platform.now(), cookie, cached);
-            startup = effects;
-            Driver {
-                identity: Identity {
-                    app_session_id: ["app-session-id-", &random_uuid(&platform)].concat(),
-                    persistent_id,
-                },
-                options,
-                platform,
-                machine: RefCell::new(machine),
-                flights: RefCell::new(Vec::new()),
-                state_key,
-                notify,
-                closed: Cell::new(false),
-                bootstrap: RefCell::new(None),
-                url_flights: RefCell::new(Vec::new()),
-            }
+    pub fn start(options: Options, tab_id: u32, platform: P) -> Driver<P> {
+        let key = |suffix: &str| ["latchkey:", &options.public_token, ":", suffix].concat();
+        let state_key = key("state");
+        let device_key = key("device");
+        let persistent_id = platform.get(&device_key).unwrap_or_else(|| {
+            let id = ["persistent-id-", &transport::random_uuid(&platform)].concat();
+            platform.set(&device_key, &id);
+            id
         });
+        let jar = platform.read();
+        let names = &options.cookies;
+        let cookie = cookies::read(&jar, &names.opaque_token_name).map(|token| {
+            let jwt = cookies::read(&jar, &names.jwt_name).unwrap_or_default();
+            (token.into(), jwt.into())
+        });
+        let cached = platform
+            .get(&state_key)
+            .as_deref()
+            .and_then(Snapshot::parse);
+        let config = Config {
+            policy: RefreshPolicy {
+                interval_ms: options.refresh_interval_ms,
+            },
+            keep_session_alive: options.keep_session_alive,
+        };
+        let (machine, startup) = Machine::start(config, tab_id, platform.now(), cookie, cached);
+        let driver = Driver {
+            identity: Identity {
+                app_session_id: ["app-session-id-", &transport::random_uuid(&platform)].concat(),
+                persistent_id,
+            },
+            options,
+            platform,
+            machine: RefCell::new(machine),
+            state_key,
+            closed: Cell::new(false),
+            next_request: Cell::new(1),
+            pending: RefCell::new(Vec::new()),
+            bootstrap: RefCell::new(None),
+            url_memos: RefCell::new(Vec::new()),
+        };
         driver.run(startup);
         driver.platform.request_leadership();
         driver
     }
-}
 
-fn random_uuid<P: Platform>(platform: &P) -> String {
-    let mut bytes = [0u8; 16];
-    platform.fill(&mut bytes);
-    request::uuid(bytes)
-}
-
-impl<P: Platform + 'static> Driver<P> {
     pub fn platform(&self) -> &P {
         &self.platform
     }
@@ -172,16 +122,12 @@ impl<P: Platform + 'static> Driver<P> {
         &self.options
     }
 
-    pub fn is_closed(&self) -> bool {
-        self.closed.get()
-    }
-
     pub fn snapshot(&self) -> Snapshot {
         self.machine.borrow().snapshot().clone()
     }
 
     pub fn session_token(&self) -> Option<String> {
-        self.machine.borrow().snapshot().token().map(str::to_string)
+        self.machine.borrow().snapshot().token().map(Into::into)
     }
 
     /// A localStorage key scoped to this public token.
@@ -189,40 +135,38 @@ impl<P: Platform + 'static> Driver<P> {
         ["latchkey:", &self.options.public_token, ":", suffix].concat()
     }
 
-    pub fn from_cache(&self) -> bool {
-        self.machine.borrow().from_cache()
-    }
-
-    /// The app-visible state as JSON: session, user, tokens, fromCache.
-    pub fn state_json(&self) -> Json {
+    /// The app-visible state as JSON: session, user, tokens, from_cache.
+    pub fn state_json(&self) -> String {
         let machine = self.machine.borrow();
-        let auth = machine.snapshot().auth.as_ref();
-        let or_null = |v: Option<&Json>| Some(v.cloned().unwrap_or(Json::Null));
-        let confirmed = auth.filter(|a| a.session.is_some());
-        object([
-            (
-                "session",
-                or_null(confirmed.and_then(|a| a.session.as_ref())),
-            ),
-            ("user", or_null(confirmed.and_then(|a| a.user.as_ref()))),
-            (
-                "session_token",
-                Some(confirmed.map_or(Json::Null, |a| Json::str(&a.session_token))),
-            ),
-            (
-                "session_jwt",
-                Some(confirmed.map_or(Json::Null, |a| Json::str(&a.session_jwt))),
-            ),
-            ("from_cache", Some(Json::Bool(machine.from_cache()))),
-        ])
+        let confirmed = machine
+            .snapshot()
+            .auth
+            .as_ref()
+            .filter(|a| a.session.is_some());
+        let text = |o: Object, key: &str, value: Option<&str>| match value {
+            Some(v) => o.str(key, v),
+            None => o.raw(key, "null"),
+        };
+        let object = Object::new()
+            .raw_or_null("session", confirmed.and_then(|a| a.session.as_deref()))
+            .raw_or_null("user", confirmed.and_then(|a| a.user.as_deref()));
+        let object = text(
+            object,
+            "session_token",
+            confirmed.map(|a| a.session_token.as_str()),
+        );
+        text(
+            object,
+            "session_jwt",
+            confirmed.map(|a| a.session_jwt.as_str()),
+        )
+        .bool("from_cache", machine.from_cache())
+        .finish()
     }
 
     /// Runs `step` on the machine (no borrow survives it) and carries out
     /// the effects it returns.
-    pub fn step(
-        self: &Rc<Self>,
-        step: impl FnOnce(&mut Machine, crate::core::machine::Now) -> Vec<Effect>,
-    ) {
+    pub fn step(&self, step: impl FnOnce(&mut Machine, Now) -> Vec<Effect>) {
         if self.closed.get() {
             return;
         }
@@ -231,7 +175,7 @@ impl<P: Platform + 'static> Driver<P> {
         self.run(effects);
     }
 
-    fn run(self: &Rc<Self>, effects: Vec<Effect>) {
+    fn run(&self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
                 Effect::WriteCookies {
@@ -239,13 +183,14 @@ impl<P: Platform + 'static> Driver<P> {
                     jwt,
                     expires_device_ms,
                 } => {
-                    let page = self.cookie_page();
                     let now = self.platform.now().wall;
-                    for cookie in
-                        self.options
-                            .cookies
-                            .write(&page, &token, &jwt, expires_device_ms, now)
-                    {
+                    for cookie in self.options.cookies.write(
+                        &self.cookie_page(),
+                        &token,
+                        &jwt,
+                        expires_device_ms,
+                        now,
+                    ) {
                         self.platform.write(&cookie);
                     }
                 }
@@ -258,11 +203,17 @@ impl<P: Platform + 'static> Driver<P> {
                     self.platform.set(&self.state_key, &text);
                     self.platform.post(&text);
                 }
-                Effect::Notify(change) => (self.notify)(change),
+                Effect::Notify(change) => self.platform.changed(change),
                 Effect::Refresh {
                     token,
                     duration_minutes,
-                } => self.machine_refresh(token, duration_minutes),
+                } => {
+                    if self.flight(&token, duration_minutes).is_some() {
+                        self.step(|m, now| m.refresh_merged(now));
+                    } else {
+                        self.send_refresh(token, duration_minutes, Vec::new());
+                    }
+                }
                 Effect::Timer(at) => {
                     let now = self.platform.now().mono;
                     self.platform.set_timer(at.map(|at| at - now));
@@ -279,7 +230,7 @@ impl<P: Platform + 'static> Driver<P> {
         }
     }
 
-    pub fn on_page_event(self: &Rc<Self>, event: PageEvent) {
+    pub fn on_page_event(&self, event: PageEvent) {
         match event {
             PageEvent::Message(text) => match tabs::decode(&text) {
                 Some(Message::State(snapshot)) => self.step(|m, now| m.remote(now, snapshot)),
@@ -311,7 +262,7 @@ impl<P: Platform + 'static> Driver<P> {
     }
 
     /// A tab that slept may have missed messages: storage holds the truth.
-    fn resync(self: &Rc<Self>) {
+    fn resync(&self) {
         if let Some(snapshot) = self
             .platform
             .get(&self.state_key)
@@ -322,41 +273,39 @@ impl<P: Platform + 'static> Driver<P> {
         }
     }
 
-    pub fn on_timer(self: &Rc<Self>) {
+    pub fn on_timer(&self) {
         self.step(|m, now| m.timer_fired(now));
     }
 
-    pub fn on_leader(self: &Rc<Self>, leads: bool) {
+    pub fn on_leader(&self, leads: bool) {
         let was = self.machine.borrow().is_leader();
-        match (was, leads) {
-            (false, true) => self.step(|m, now| m.became_leader(now)),
-            (true, false) => self.step(|m, now| m.lost_leadership(now)),
-            _ => {}
+        if was != leads {
+            self.step(|m, now| {
+                if leads {
+                    m.became_leader(now)
+                } else {
+                    m.lost_leadership(now)
+                }
+            });
         }
     }
 
-    /// Sends a request with the current session's credentials.
-    pub async fn request(
-        &self,
-        method: &'static str,
-        path: &str,
-        body: Option<Json>,
-    ) -> Result<Reply, SdkError> {
+    /// Sends a request as the current session (or signed out) and remembers
+    /// what to do with its answer.
+    pub fn send(&self, method: &'static str, path: &str, body: Option<String>, then: Then) {
         let token = self.session_token();
-        self.request_as(method, path, body, token.as_deref()).await
+        self.send_as(method, path, body, token.as_deref(), then);
     }
 
-    async fn request_as(
+    fn send_as(
         &self,
         method: &'static str,
         path: &str,
-        body: Option<Json>,
+        body: Option<String>,
         token: Option<&str>,
-    ) -> Result<Reply, SdkError> {
-        if self.closed.get() {
-            return Err(SdkError::usage("This client was destroyed"));
-        }
-        transport::send(
+        then: Then,
+    ) {
+        let request = transport::build(
             &self.platform,
             &self.options,
             &self.identity,
@@ -364,93 +313,153 @@ impl<P: Platform + 'static> Driver<P> {
             path,
             body,
             token,
-        )
-        .await
+        );
+        let id = self.next_request.get();
+        self.next_request.set(id.wrapping_add(1));
+        self.pending.borrow_mut().push((id, then));
+        self.platform.send(id, request);
     }
 
-    /// Takes `__user` out of a response and updates the cached user with it.
-    pub fn absorb_user(self: &Rc<Self>, data: &mut Json) -> Option<Json> {
-        let user = response::take_user(data)?;
-        let for_machine = user.clone();
-        self.step(|m, now| m.user_updated(now, for_machine));
-        Some(user)
+    /// The answer to request `id` arrived (or the request failed).
+    pub fn on_answer(&self, id: u32, answer: Result<Answer, NetworkReason>) {
+        if self.closed.get() {
+            return;
+        }
+        let then = {
+            let mut pending = self.pending.borrow_mut();
+            match pending.iter().position(|(request, _)| *request == id) {
+                Some(index) => pending.remove(index).1,
+                None => return,
+            }
+        };
+        let reply = transport::reply(answer);
+        match then {
+            Then::Refresh {
+                token,
+                duration,
+                waiters,
+            } => self.refreshed(token, duration, waiters, reply),
+            Then::Call { call, step } => methods::resume(self, call, step, reply),
+        }
+    }
+
+    /// Settles app call `call` with `outcome`.
+    pub fn settle(&self, call: u32, outcome: &Outcome) {
+        match outcome {
+            Ok(text) => self.platform.settle(call, Ok(text)),
+            Err(err) => self.platform.settle(call, Err(&err.to_json())),
+        }
+    }
+
+    /// Takes note of the `__user` in a response's data.
+    pub fn absorb_user(&self, data: &str) {
+        if let Some(user) = response::user_update(data) {
+            self.step(|m, now| m.user_updated(now, user));
+        }
     }
 
     /// A sign-in succeeded: adopt the session it established.
-    pub fn authenticated(self: &Rc<Self>, reply: Reply, duration: Option<i64>) -> Outcome {
-        let Reply { mut data, date_ms } = reply;
-        let user = response::take_user(&mut data);
-        let auth = response::auth_data(&data, user)?;
-        self.step(|m, now| m.authenticated(now, auth, duration, date_ms));
-        Ok(data)
+    pub fn authenticated(&self, reply: Reply, duration: Option<i64>) -> Outcome {
+        let auth = response::auth_data(&reply.data)?;
+        self.step(|m, now| m.authenticated(now, auth, duration, reply.date_ms));
+        Ok(reply.data)
     }
 
-    /// Refreshes the session with `token`, joining an identical request in
-    /// flight instead of sending a second one.
-    pub fn refresh(self: &Rc<Self>, token: String, duration: Option<i64>) -> Rc<Shared> {
-        if let Some(shared) = self.joinable(&token, duration) {
-            return shared;
-        }
-        self.step(|m, now| m.refresh_began(now));
-        self.send_refresh(token, duration)
-    }
-
-    /// The machine asked for a refresh (and counted it as started).
-    fn machine_refresh(self: &Rc<Self>, token: String, duration: Option<i64>) {
-        if self.joinable(&token, duration).is_some() {
-            self.step(|m, now| m.refresh_merged(now));
-        } else {
-            self.send_refresh(token, duration);
-        }
-    }
-
-    pub fn joinable(&self, token: &str, duration: Option<i64>) -> Option<Rc<Shared>> {
-        self.flights
+    fn flight(&self, token: &str, duration: Option<i64>) -> Option<u32> {
+        self.pending
             .borrow()
             .iter()
-            .find(|f| f.token == token && f.duration == duration)
-            .map(|f| f.shared.clone())
+            .find_map(|(id, then)| match then {
+                Then::Refresh {
+                    token: t,
+                    duration: d,
+                    ..
+                } if t == token && *d == duration => Some(*id),
+                _ => None,
+            })
     }
 
-    /// Sends `sessions/authenticate`; the machine hears the outcome once.
-    fn send_refresh(self: &Rc<Self>, token: String, duration: Option<i64>) -> Rc<Shared> {
-        let shared = Rc::new(Shared::default());
-        self.flights.borrow_mut().push(Flight {
-            token: token.clone(),
+    /// Refreshes the session for app call `call`, joining an identical
+    /// refresh in flight instead of sending a second one. False when there
+    /// is nothing to join and `start` is off.
+    pub fn refresh(&self, token: String, duration: Option<i64>, call: u32, start: bool) -> bool {
+        if let Some(id) = self.flight(&token, duration) {
+            for (request, then) in self.pending.borrow_mut().iter_mut() {
+                if let (true, Then::Refresh { waiters, .. }) = (*request == id, then) {
+                    waiters.push(call);
+                }
+            }
+            return true;
+        }
+        if start {
+            self.step(|m, now| m.refresh_began(now));
+            self.send_refresh(token, duration, vec![call]);
+        }
+        start
+    }
+
+    fn send_refresh(&self, token: String, duration: Option<i64>, waiters: Vec<u32>) {
+        let body = match duration {
+            Some(minutes) => Object::new()
+                .int("session_duration_minutes", minutes)
+                .finish(),
+            None => "{}".into(),
+        };
+        let sent_with = token.clone();
+        let then = Then::Refresh {
+            token,
             duration,
-            shared: shared.clone(),
-        });
-        let driver = self.clone();
-        let result = shared.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let body = object([("session_duration_minutes", duration.map(Json::int))]);
-            let reply = driver
-                .request_as("POST", "/sessions/authenticate", Some(body), Some(&token))
-                .await;
-            let decoded = reply.and_then(|Reply { mut data, date_ms }| {
-                let user = response::take_user(&mut data);
-                let auth: AuthData = response::auth_data(&data, user)?;
-                Ok((data, auth, date_ms))
-            });
-            let for_machine = match &decoded {
-                Ok((_, auth, date_ms)) => Ok((auth.clone(), *date_ms)),
-                Err(err) => Err(err.clone()),
-            };
-            let random = driver.platform.random_u32();
-            driver
-                .flights
-                .borrow_mut()
-                .retain(|f| !Rc::ptr_eq(&f.shared, &result));
-            driver.step(|m, now| m.refresh_finished(now, &token, for_machine, duration, random));
-            result.complete(decoded.map(|(data, _, _)| data));
-        });
-        shared
+            waiters,
+        };
+        self.send_as(
+            "POST",
+            "/sessions/authenticate",
+            Some(body),
+            Some(&sent_with),
+            then,
+        );
     }
 
-    /// Stops timers and listeners; later calls fail with a usage error.
+    fn refreshed(
+        &self,
+        token: String,
+        duration: Option<i64>,
+        waiters: Vec<u32>,
+        reply: Result<Reply, SdkError>,
+    ) {
+        let decoded = reply.and_then(|reply| Ok((response::auth_data(&reply.data)?, reply)));
+        let for_machine = match &decoded {
+            Ok((auth, reply)) => Ok((auth.clone(), reply.date_ms)),
+            Err(err) => Err(err.clone()),
+        };
+        let random = self.platform.random_u32();
+        self.step(|m, now| m.refresh_finished(now, &token, for_machine, duration, random));
+        let outcome = decoded.map(|(_, reply)| reply.data);
+        for call in waiters {
+            self.settle(call, &outcome);
+        }
+    }
+
+    /// Stops timers and listeners; pending calls fail with a usage error.
     pub fn close(&self) {
-        if !self.closed.replace(true) {
-            self.platform.close();
+        if self.closed.replace(true) {
+            return;
+        }
+        self.platform.close();
+        let destroyed: Outcome = Err(SdkError::usage("This client was destroyed"));
+        for (_, then) in self.pending.take() {
+            let calls = match then {
+                Then::Refresh { waiters, .. } => waiters,
+                Then::Call { call, .. } => vec![call],
+            };
+            for call in calls {
+                self.settle(call, &destroyed);
+            }
+        }
+        for memo in self.url_memos.take() {
+            for call in memo.waiters {
+                self.settle(call, &destroyed);
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Base64: standard with padding (HTTP Basic, `X-SDK-Client`) and URL-safe
 //! without padding (PKCE challenges, JWT segments).
 
+use crate::prelude::*;
+
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

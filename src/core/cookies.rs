@@ -1,6 +1,8 @@
 //! The session cookies as `document.cookie` strings: writing, reading, and
 //! every removal variant the SDK may have written.
 
+use crate::prelude::*;
+
 use super::time::format_http_date;
 
 /// Where and under which names the session cookies live.

@@ -1,6 +1,8 @@
 //! The closed error model every SDK call answers with, and its classification.
 
-use super::json::{object, Json};
+use crate::prelude::*;
+
+use super::json::Object;
 
 /// Why a request never produced an answer from the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,10 +145,11 @@ impl SdkError {
     }
 
     /// The error as the JSON object handed to JavaScript.
-    pub fn to_json(&self) -> Json {
-        let kind = Some(Json::str(self.kind()));
-        let message = Some(Json::str(self.message()));
-        let retryable = Some(Json::Bool(self.retryable()));
+    pub fn to_json(&self) -> String {
+        let object = Object::new()
+            .str("kind", self.kind())
+            .str("message", self.message())
+            .bool("retryable", self.retryable());
         match self {
             SdkError::Api {
                 status_code,
@@ -154,34 +157,17 @@ impl SdkError {
                 error_type,
                 error_message,
                 error_url,
-            } => object([
-                ("kind", kind),
-                ("message", message),
-                ("retryable", retryable),
-                ("status_code", Some(Json::int(i64::from(*status_code)))),
-                ("request_id", Some(Json::str(request_id))),
-                ("error_type", Some(Json::str(error_type))),
-                ("error_message", Some(Json::str(error_message))),
-                ("error_url", Some(Json::str(error_url))),
-            ]),
-            SdkError::Network { reason, .. } => object([
-                ("kind", kind),
-                ("message", message),
-                ("retryable", retryable),
-                ("reason", Some(Json::str(reason.as_str()))),
-            ]),
-            SdkError::Validation { field, .. } => object([
-                ("kind", kind),
-                ("message", message),
-                ("retryable", retryable),
-                ("field", Some(Json::str(field))),
-            ]),
-            SdkError::Usage { .. } => object([
-                ("kind", kind),
-                ("message", message),
-                ("retryable", retryable),
-            ]),
+            } => object
+                .int("status_code", i64::from(*status_code))
+                .str("request_id", request_id)
+                .str("error_type", error_type)
+                .str("error_message", error_message)
+                .str("error_url", error_url),
+            SdkError::Network { reason, .. } => object.str("reason", reason.as_str()),
+            SdkError::Validation { field, .. } => object.str("field", field),
+            SdkError::Usage { .. } => object,
         }
+        .finish()
     }
 }
 
@@ -247,20 +233,21 @@ mod tests {
 
     #[test]
     fn json_form_carries_kind_retryable_and_the_variant_fields() {
-        let json = api(503, "x").to_json();
-        assert_eq!(json.str_field("kind"), Some("api"));
-        assert_eq!(json.get("retryable"), Some(&Json::Bool(true)));
-        assert_eq!(json.get("status_code").and_then(Json::as_i64), Some(503));
-        assert_eq!(json.str_field("request_id"), Some("request-id-test-1"));
-        let json = SdkError::validation("phone_number", "must be E.164").to_json();
-        assert_eq!(json.str_field("kind"), Some("validation"));
-        assert_eq!(json.str_field("field"), Some("phone_number"));
-        assert_eq!(json.str_field("message"), Some("must be E.164"));
-        let json = SdkError::network(NetworkReason::Timeout, "slow").to_json();
-        assert_eq!(json.str_field("reason"), Some("timeout"));
         assert_eq!(
-            SdkError::usage("u").to_json().str_field("kind"),
-            Some("usage")
+            api(503, "x").to_json(),
+            r#"{"kind":"api","message":"m","retryable":true,"status_code":503,"request_id":"request-id-test-1","error_type":"x","error_message":"m","error_url":""}"#
+        );
+        assert_eq!(
+            SdkError::validation("phone_number", "must be E.164").to_json(),
+            r#"{"kind":"validation","message":"must be E.164","retryable":false,"field":"phone_number"}"#
+        );
+        assert_eq!(
+            SdkError::network(NetworkReason::Timeout, "slow").to_json(),
+            r#"{"kind":"network","message":"slow","retryable":true,"reason":"timeout"}"#
+        );
+        assert_eq!(
+            SdkError::usage("u").to_json(),
+            r#"{"kind":"usage","message":"u","retryable":false}"#
         );
     }
 }

@@ -1,168 +1,235 @@
-//! A small JSON value type with a parser and writer that never panic.
-//!
-//! The SDK inspects only a few fields of each response and passes the rest
-//! through, so a full serde stack would cost far more bundle size than it
-//! saves. Numbers keep their source text: the SDK needs integers only, and
-//! skipping float parsing and formatting keeps that machinery out of the wasm.
+//! JSON as text: a validating scanner that reads values in place, and a
+//! small writer. The SDK reads a few fields of each message and passes the
+//! rest through untouched (the app gets `JSON.parse` objects from JS), so no
+//! value tree is ever built: that keeps the wasm small. Nothing here panics
+//! on any input; nesting deeper than `MAX_DEPTH` is refused.
 
-/// Nesting deeper than this is rejected rather than risking the stack.
+use crate::prelude::*;
+
 pub const MAX_DEPTH: usize = 64;
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Json {
-    Null,
-    Bool(bool),
-    /// The number exactly as written in the source (validated JSON syntax).
-    Num(String),
-    Str(String),
-    Arr(Vec<Json>),
-    /// Members in source order; keys are unique (a later duplicate wins).
-    Obj(Vec<(String, Json)>),
+fn skip_ws(b: &[u8], mut pos: usize) -> usize {
+    while matches!(b.get(pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        pos += 1;
+    }
+    pos
 }
 
-impl Json {
-    pub fn parse(text: &str) -> Option<Json> {
-        let mut parser = Parser {
-            bytes: text.as_bytes(),
-            pos: 0,
-        };
-        let value = parser.value(0)?;
-        parser.skip_ws();
-        (parser.pos == parser.bytes.len()).then_some(value)
+fn skip_digits(b: &[u8], mut pos: usize) -> usize {
+    while matches!(b.get(pos), Some(b'0'..=b'9')) {
+        pos += 1;
     }
+    pos
+}
 
-    pub fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// The member `key` unless it is absent or `null`.
-    pub fn field(&self, key: &str) -> Option<&Json> {
-        self.get(key).filter(|v| !v.is_null())
-    }
-
-    pub fn str_field(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Json::as_str)
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Json::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    /// The value as an integer, when it is written as one that fits.
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            Json::Num(raw) => parse_i64(raw),
-            _ => None,
-        }
-    }
-
-    pub fn is_null(&self) -> bool {
-        matches!(self, Json::Null)
-    }
-
-    pub fn is_object(&self) -> bool {
-        matches!(self, Json::Obj(_))
-    }
-
-    pub fn int(value: i64) -> Json {
-        Json::Num(int_text(value))
-    }
-
-    pub fn str(value: impl Into<String>) -> Json {
-        Json::Str(value.into())
-    }
-
-    /// Sets `key`, replacing an existing member. No-op on non-objects.
-    pub fn set(&mut self, key: &str, value: Json) {
-        if let Json::Obj(members) = self {
-            match members.iter_mut().find(|(k, _)| k == key) {
-                Some(slot) => slot.1 = value,
-                None => members.push((key.to_string(), value)),
-            }
-        }
-    }
-
-    /// Removes and returns the member `key`.
-    pub fn take(&mut self, key: &str) -> Option<Json> {
-        match self {
-            Json::Obj(members) => {
-                let index = members.iter().position(|(k, _)| k == key)?;
-                Some(members.remove(index).1)
-            }
-            _ => None,
-        }
-    }
-
-    /// The value as JSON text.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out);
-        out
-    }
-
-    pub fn write(&self, out: &mut String) {
-        match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(true) => out.push_str("true"),
-            Json::Bool(false) => out.push_str("false"),
-            Json::Num(raw) => out.push_str(raw),
-            Json::Str(s) => write_str(s, out),
-            Json::Arr(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
+/// The end of the string starting at `pos` (on its opening quote).
+fn skip_string(b: &[u8], mut pos: usize) -> Option<usize> {
+    pos += 1;
+    loop {
+        match *b.get(pos)? {
+            b'"' => return Some(pos + 1),
+            b'\\' => {
+                pos += 1;
+                match *b.get(pos)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => pos += 1,
+                    b'u' => {
+                        let hex = b.get(pos + 1..pos + 5)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return None;
+                        }
+                        pos += 5;
                     }
-                    item.write(out);
+                    _ => return None,
                 }
-                out.push(']');
             }
-            Json::Obj(members) => {
-                out.push('{');
-                for (i, (key, value)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_str(key, out);
-                    out.push(':');
-                    value.write(out);
-                }
-                out.push('}');
-            }
+            c if c < 0x20 => return None,
+            _ => pos += 1,
         }
     }
 }
 
-impl std::fmt::Display for Json {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text())
+fn skip_number(b: &[u8], mut pos: usize) -> Option<usize> {
+    if b.get(pos) == Some(&b'-') {
+        pos += 1;
+    }
+    match b.get(pos)? {
+        b'0' => pos += 1,
+        b'1'..=b'9' => pos = skip_digits(b, pos),
+        _ => return None,
+    }
+    if b.get(pos) == Some(&b'.') {
+        let start = pos + 1;
+        pos = skip_digits(b, start);
+        if pos == start {
+            return None;
+        }
+    }
+    if matches!(b.get(pos), Some(b'e' | b'E')) {
+        pos += 1;
+        if matches!(b.get(pos), Some(b'+' | b'-')) {
+            pos += 1;
+        }
+        let start = pos;
+        pos = skip_digits(b, start);
+        if pos == start {
+            return None;
+        }
+    }
+    Some(pos)
+}
+
+fn skip_literal(b: &[u8], pos: usize, literal: &[u8]) -> Option<usize> {
+    let end = pos + literal.len();
+    (b.get(pos..end)? == literal).then_some(end)
+}
+
+/// The end of the value at `pos` (no leading whitespace), if well formed.
+fn skip_value(b: &[u8], pos: usize, depth: usize) -> Option<usize> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    match *b.get(pos)? {
+        b'"' => skip_string(b, pos),
+        b'n' => skip_literal(b, pos, b"null"),
+        b't' => skip_literal(b, pos, b"true"),
+        b'f' => skip_literal(b, pos, b"false"),
+        b'-' | b'0'..=b'9' => skip_number(b, pos),
+        open @ (b'[' | b'{') => {
+            let close = if open == b'[' { b']' } else { b'}' };
+            let mut pos = skip_ws(b, pos + 1);
+            if b.get(pos) == Some(&close) {
+                return Some(pos + 1);
+            }
+            loop {
+                if open == b'{' {
+                    if b.get(pos) != Some(&b'"') {
+                        return None;
+                    }
+                    pos = skip_ws(b, skip_string(b, pos)?);
+                    if b.get(pos) != Some(&b':') {
+                        return None;
+                    }
+                    pos = skip_ws(b, pos + 1);
+                }
+                pos = skip_ws(b, skip_value(b, pos, depth + 1)?);
+                match *b.get(pos)? {
+                    b',' => pos = skip_ws(b, pos + 1),
+                    c if c == close => return Some(pos + 1),
+                    _ => return None,
+                }
+            }
+        }
+        _ => None,
     }
 }
 
-/// Builds an object from `(key, value)` pairs, skipping `None` values.
-pub fn object<const N: usize>(members: [(&str, Option<Json>); N]) -> Json {
-    Json::Obj(
-        members
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-            .collect(),
-    )
+/// The text, trimmed, if it is exactly one well-formed JSON value.
+pub fn valid(text: &str) -> Option<&str> {
+    let text = text.trim_matches([' ', '\t', '\n', '\r']);
+    let end = skip_value(text.as_bytes(), 0, 0)?;
+    (end == text.len()).then_some(text)
 }
 
-pub fn parse_i64(raw: &str) -> Option<i64> {
+/// The members of a (valid) object as (raw key, raw value); nothing for
+/// other values. A raw key is the text between its quotes.
+pub fn members(object: &str) -> Members<'_> {
+    let pos = if object.starts_with('{') {
+        1
+    } else {
+        object.len()
+    };
+    Members { text: object, pos }
+}
+
+pub struct Members<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.text.as_bytes();
+        let mut pos = skip_ws(b, self.pos);
+        if b.get(pos) == Some(&b',') {
+            pos = skip_ws(b, pos + 1);
+        }
+        if b.get(pos) != Some(&b'"') {
+            self.pos = b.len();
+            return None;
+        }
+        let key_end = skip_string(b, pos)?;
+        let value_start = skip_ws(b, skip_ws(b, key_end) + 1);
+        let value_end = skip_value(b, value_start, 0)?;
+        self.pos = value_end;
+        Some((
+            self.text.get(pos + 1..key_end - 1)?,
+            self.text.get(value_start..value_end)?,
+        ))
+    }
+}
+
+/// The items of a (valid) array, as raw values; nothing for other values.
+pub fn items(array: &str) -> impl Iterator<Item = &str> {
+    let b = array.as_bytes();
+    let mut pos = if array.starts_with('[') { 1 } else { b.len() };
+    core::iter::from_fn(move || {
+        pos = skip_ws(b, pos);
+        if b.get(pos) == Some(&b',') {
+            pos = skip_ws(b, pos + 1);
+        }
+        let start = pos;
+        let end = skip_value(b, start, 0)?;
+        pos = end;
+        array.get(start..end)
+    })
+}
+
+/// Whether a raw key (escapes and all) names `name`.
+pub fn key_is(raw_key: &str, name: &str) -> bool {
+    if raw_key.contains('\\') {
+        unescape(raw_key).as_deref() == Some(name)
+    } else {
+        raw_key == name
+    }
+}
+
+/// The raw value of member `key` (the last one, as `JSON.parse` keeps).
+pub fn get<'a>(object: &'a str, key: &str) -> Option<&'a str> {
+    members(object)
+        .filter(|(k, _)| key_is(k, key))
+        .last()
+        .map(|(_, v)| v)
+}
+
+/// Like `get`, treating `null` as absent.
+pub fn field<'a>(object: &'a str, key: &str) -> Option<&'a str> {
+    get(object, key).filter(|v| *v != "null")
+}
+
+pub fn is_object(raw: &str) -> bool {
+    raw.starts_with('{')
+}
+
+/// The text of a raw key or string body (between the quotes); malformed
+/// escapes are kept as written.
+pub fn string_body(raw: &str) -> String {
+    unescape(raw).unwrap_or_else(|| raw.into())
+}
+
+/// The text of a raw JSON string value.
+pub fn string(raw: &str) -> Option<String> {
+    unescape(raw.strip_prefix('"')?.strip_suffix('"')?)
+}
+
+/// The string member `key` of `object`.
+pub fn str_field(object: &str, key: &str) -> Option<String> {
+    get(object, key).and_then(string)
+}
+
+/// A raw number written as an integer that fits in i64.
+pub fn int(raw: &str) -> Option<i64> {
     let (negative, digits) = match raw.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, raw),
@@ -176,28 +243,68 @@ pub fn parse_i64(raw: &str) -> Option<i64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Decimal text of an integer, without the `fmt` machinery.
-pub fn int_text(value: i64) -> String {
-    let mut digits = Vec::with_capacity(20);
-    let mut rest = value.unsigned_abs();
-    loop {
-        digits.push(b'0' + (rest % 10) as u8);
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+pub fn boolean(raw: &str) -> Option<bool> {
+    match raw {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
     }
-    if value < 0 {
-        digits.push(b'-');
-    }
-    digits.iter().rev().map(|&b| b as char).collect()
 }
 
-fn write_str(s: &str, out: &mut String) {
+fn hex4(b: &[u8]) -> Option<u32> {
+    b.get(..4)?
+        .iter()
+        .try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
+}
+
+/// Decodes the escapes of a string body (without its quotes). Lone
+/// surrogates become U+FFFD, as a browser would render them.
+fn unescape(body: &str) -> Option<String> {
+    if !body.contains('\\') {
+        return Some(body.into());
+    }
+    let b = body.as_bytes();
+    let mut out = String::with_capacity(body.len());
+    let mut pos = 0;
+    while let Some(offset) = body.get(pos..)?.find('\\') {
+        out.push_str(body.get(pos..pos + offset)?);
+        pos += offset + 1;
+        let escaped = *b.get(pos)?;
+        pos += 1;
+        out.push(match escaped {
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let first = hex4(b.get(pos..)?)?;
+                pos += 4;
+                let pair = b.get(pos..pos + 2) == Some(b"\\u");
+                match (
+                    first,
+                    pair.then(|| b.get(pos + 2..).and_then(hex4)).flatten(),
+                ) {
+                    (0xD800..=0xDBFF, Some(second @ 0xDC00..=0xDFFF)) => {
+                        pos += 6;
+                        char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))?
+                    }
+                    _ => char::from_u32(first).unwrap_or('\u{fffd}'),
+                }
+            }
+            other => other as char,
+        });
+    }
+    out.push_str(body.get(pos..)?);
+    Some(out)
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `text` as a JSON string.
+pub fn quote(text: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
+    for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -216,195 +323,84 @@ fn write_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-struct Parser<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+/// Appends member `key` (with a raw value) to the object text `object`.
+pub fn push_member(object: &mut String, key: &str, raw: &str) {
+    if object.ends_with('}') {
+        object.pop();
+        if object.len() > 1 {
+            object.push(',');
+        }
+        quote(key, object);
+        object.push(':');
+        object.push_str(raw);
+        object.push('}');
+    }
 }
 
-impl Parser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
+/// Decimal text of an integer, without the `fmt` machinery.
+pub fn int_text(value: i64) -> String {
+    let mut digits = Vec::with_capacity(20);
+    let mut rest = value.unsigned_abs();
+    loop {
+        digits.push(b'0' + (rest % 10) as u8);
+        rest /= 10;
+        if rest == 0 {
+            break;
         }
     }
+    if value < 0 {
+        digits.push(b'-');
+    }
+    digits.iter().rev().map(|&b| b as char).collect()
+}
 
-    fn eat(&mut self, literal: &[u8]) -> Option<()> {
-        let end = self.pos.checked_add(literal.len())?;
-        (self.bytes.get(self.pos..end)? == literal).then(|| self.pos = end)
+/// Writes a JSON object member by member.
+pub struct Object(String);
+
+impl Default for Object {
+    fn default() -> Self {
+        Object(String::from("{"))
+    }
+}
+
+impl Object {
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    fn value(&mut self, depth: usize) -> Option<Json> {
-        if depth > MAX_DEPTH {
-            return None;
+    /// A member whose value is already JSON text.
+    pub fn raw(mut self, key: &str, raw: &str) -> Self {
+        if self.0.len() > 1 {
+            self.0.push(',');
         }
-        self.skip_ws();
-        match self.peek()? {
-            b'n' => self.eat(b"null").map(|_| Json::Null),
-            b't' => self.eat(b"true").map(|_| Json::Bool(true)),
-            b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
-            b'"' => self.string().map(Json::Str),
-            b'[' => self.array(depth),
-            b'{' => self.object(depth),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
+        quote(key, &mut self.0);
+        self.0.push(':');
+        self.0.push_str(raw);
+        self
     }
 
-    fn array(&mut self, depth: usize) -> Option<Json> {
-        self.pos += 1;
-        let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek()? == b']' {
-            self.pos += 1;
-            return Some(Json::Arr(items));
-        }
-        loop {
-            items.push(self.value(depth + 1)?);
-            self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Some(Json::Arr(items));
-                }
-                _ => return None,
-            }
-        }
+    pub fn str(self, key: &str, value: &str) -> Self {
+        let mut text = String::with_capacity(value.len() + 2);
+        quote(value, &mut text);
+        self.raw(key, &text)
     }
 
-    fn object(&mut self, depth: usize) -> Option<Json> {
-        self.pos += 1;
-        let mut value = Json::Obj(Vec::new());
-        self.skip_ws();
-        if self.peek()? == b'}' {
-            self.pos += 1;
-            return Some(value);
-        }
-        loop {
-            self.skip_ws();
-            if self.peek()? != b'"' {
-                return None;
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            self.eat(b":")?;
-            let member = self.value(depth + 1)?;
-            value.set(&key, member);
-            self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(value);
-                }
-                _ => return None,
-            }
-        }
+    pub fn int(self, key: &str, value: i64) -> Self {
+        self.raw(key, &int_text(value))
     }
 
-    fn number(&mut self) -> Option<Json> {
-        let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.peek()? {
-            b'0' => self.pos += 1,
-            b'1'..=b'9' => self.digits(),
-            _ => return None,
-        }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            self.require_digits()?;
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            self.require_digits()?;
-        }
-        // The slice is ASCII digits and signs only, so it is valid UTF-8.
-        let raw = std::str::from_utf8(&self.bytes[start..self.pos]).ok()?;
-        Some(Json::Num(raw.to_string()))
+    pub fn bool(self, key: &str, value: bool) -> Self {
+        self.raw(key, if value { "true" } else { "false" })
     }
 
-    fn digits(&mut self) {
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
+    /// A member only when there is a raw value; `null` otherwise.
+    pub fn raw_or_null(self, key: &str, raw: Option<&str>) -> Self {
+        self.raw(key, raw.unwrap_or("null"))
     }
 
-    fn require_digits(&mut self) -> Option<()> {
-        let start = self.pos;
-        self.digits();
-        (self.pos > start).then_some(())
-    }
-
-    fn string(&mut self) -> Option<String> {
-        self.pos += 1; // opening quote
-        let mut out = String::new();
-        loop {
-            // Copy the longest run without escapes or the closing quote.
-            let run_start = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
-            out.push_str(std::str::from_utf8(&self.bytes[run_start..self.pos]).ok()?);
-            match self.peek()? {
-                b'"' => {
-                    self.pos += 1;
-                    return Some(out);
-                }
-                b'\\' => {
-                    self.pos += 1;
-                    let escaped = self.peek()?;
-                    self.pos += 1;
-                    out.push(match escaped {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => self.unicode_escape()?,
-                        _ => return None,
-                    });
-                }
-                _ => return None, // raw control character
-            }
-        }
-    }
-
-    fn hex4(&mut self) -> Option<u32> {
-        let end = self.pos.checked_add(4)?;
-        let digits = self.bytes.get(self.pos..end)?;
-        self.pos = end;
-        digits
-            .iter()
-            .try_fold(0u32, |acc, &b| Some(acc * 16 + (b as char).to_digit(16)?))
-    }
-
-    fn unicode_escape(&mut self) -> Option<char> {
-        let first = self.hex4()?;
-        if (0xD800..0xDC00).contains(&first) {
-            self.eat(b"\\u")?;
-            let second = self.hex4()?;
-            if !(0xDC00..0xE000).contains(&second) {
-                return None;
-            }
-            char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
-        } else {
-            char::from_u32(first)
-        }
+    pub fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
     }
 }
 
@@ -412,26 +408,39 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
+    const SAMPLE: &str = r#" {"a":null,"b":true,"c":false,"d":-12.5e+3,"e":"x\"y\\z\n","f":[1,[],{}],"g":{"h":"é😀"}} "#;
+
     #[test]
-    fn parses_and_writes_back_every_kind_of_value() {
-        let text = r#"{"a":null,"b":true,"c":false,"d":-12.5e+3,"e":"x\"y\\z\n","f":[1,[],{}],"g":{"h":"é😀"}}"#;
-        let value = Json::parse(text).unwrap();
-        assert_eq!(value.get("d"), Some(&Json::Num("-12.5e+3".into())));
-        assert_eq!(value.str_field("e"), Some("x\"y\\z\n"));
-        assert_eq!(value.get("g").unwrap().str_field("h"), Some("é😀"));
-        assert_eq!(value.to_string(), text);
+    fn reads_members_of_every_kind_in_place() {
+        let object = valid(SAMPLE).unwrap();
+        assert_eq!(get(object, "a"), Some("null"));
+        assert_eq!(field(object, "a"), None);
+        assert_eq!(get(object, "b").and_then(boolean), Some(true));
+        assert_eq!(get(object, "d"), Some("-12.5e+3"));
+        assert_eq!(str_field(object, "e").as_deref(), Some("x\"y\\z\n"));
+        assert_eq!(get(object, "f"), Some("[1,[],{}]"));
+        assert_eq!(
+            str_field(get(object, "g").unwrap(), "h").as_deref(),
+            Some("é😀")
+        );
+        assert_eq!(members(object).count(), 7);
+        assert_eq!(members("[1,2]").count(), 0);
+        assert_eq!(
+            items(r#"[1, "a" ,{"b":[2]}]"#).collect::<Vec<_>>(),
+            vec!["1", "\"a\"", r#"{"b":[2]}"#]
+        );
+        assert_eq!(items("[]").count(), 0);
+        assert_eq!(items("{}").count(), 0);
+        assert_eq!(get(object, "missing"), None);
     }
 
     #[test]
     fn decodes_unicode_escapes_including_surrogate_pairs() {
-        let value = Json::parse(r#""\u00e9\ud83d\ude00\/""#).unwrap();
-        assert_eq!(value.as_str(), Some("é😀/"));
-        assert!(Json::parse(r#""\ud83d""#).is_none(), "lone high surrogate");
-        assert!(
-            Json::parse(r#""\ud83d\u0041""#).is_none(),
-            "bad low surrogate"
-        );
-        assert!(Json::parse(r#""\ude00""#).is_none(), "lone low surrogate");
+        assert_eq!(string(r#""\u00e9\ud83d\ude00\/""#).as_deref(), Some("é😀/"));
+        assert_eq!(string(r#""\ud83d""#).as_deref(), Some("\u{fffd}"));
+        assert_eq!(string(r#""\ud83dx""#).as_deref(), Some("\u{fffd}x"));
+        assert_eq!(string(r#""\ude00""#).as_deref(), Some("\u{fffd}"));
+        assert!(key_is(r#"s\u0065ssion"#, "session"));
     }
 
     #[test]
@@ -458,57 +467,56 @@ mod tests {
             "\"\\x\"",
             "1 2",
             "NaN",
+            "\"\\u12\"",
+            "{\"a\":}",
         ] {
-            assert!(Json::parse(bad).is_none(), "accepted {bad:?}");
+            assert!(valid(bad).is_none(), "accepted {bad:?}");
         }
     }
 
     #[test]
     fn limits_nesting_instead_of_overflowing_the_stack() {
-        let deep = "[".repeat(100_000);
-        assert!(Json::parse(&deep).is_none());
+        assert!(valid(&"[".repeat(100_000)).is_none());
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
-        assert!(Json::parse(&ok).is_some());
+        assert!(valid(&ok).is_some());
     }
 
     #[test]
-    fn later_duplicate_keys_win() {
-        let value = Json::parse(r#"{"a":1,"a":2}"#).unwrap();
-        assert_eq!(value.get("a").and_then(Json::as_i64), Some(2));
-        assert_eq!(value.to_string(), r#"{"a":2}"#);
+    fn the_last_duplicate_key_wins_as_in_javascript() {
+        assert_eq!(get(r#"{"a":1,"a":2}"#, "a").and_then(int), Some(2));
     }
 
     #[test]
     fn integers_are_read_only_when_exact() {
-        assert_eq!(Json::parse("527040").unwrap().as_i64(), Some(527040));
-        assert_eq!(Json::parse("-5").unwrap().as_i64(), Some(-5));
-        assert_eq!(Json::parse("5.0").unwrap().as_i64(), None);
-        assert_eq!(Json::parse("1e3").unwrap().as_i64(), None);
-        assert_eq!(Json::parse("99999999999999999999").unwrap().as_i64(), None);
-    }
-
-    #[test]
-    fn integer_text_covers_the_whole_range() {
+        assert_eq!(int("527040"), Some(527040));
+        assert_eq!(int("-5"), Some(-5));
+        assert_eq!(int("5.0"), None);
+        assert_eq!(int("1e3"), None);
+        assert_eq!(int("99999999999999999999"), None);
         for v in [0, 7, -7, 10, 527040, i64::MAX, i64::MIN] {
             assert_eq!(int_text(v), v.to_string());
         }
     }
 
     #[test]
-    fn writes_control_characters_as_escapes() {
-        assert_eq!(Json::str("a\u{1}b\tc").to_string(), r#""a\u0001b\tc""#);
-        let round = Json::parse(&Json::str("\u{1f}\"\\").to_string()).unwrap();
-        assert_eq!(round.as_str(), Some("\u{1f}\"\\"));
-    }
-
-    #[test]
-    fn object_helpers_set_take_and_skip_absent_members() {
-        let mut value = object([("a", Some(Json::int(1))), ("b", None)]);
-        assert_eq!(value.to_string(), r#"{"a":1}"#);
-        value.set("a", Json::Null);
-        value.set("c", Json::Bool(true));
-        assert!(value.field("a").is_none());
-        assert_eq!(value.take("c"), Some(Json::Bool(true)));
-        assert_eq!(value.to_string(), r#"{"a":null}"#);
+    fn writes_objects_with_escaped_strings() {
+        let text = Object::new()
+            .str("s", "a\u{1}b\t\"c\"")
+            .int("n", -3)
+            .bool("b", false)
+            .raw("r", "[1]")
+            .raw_or_null("z", None)
+            .finish();
+        assert_eq!(
+            text,
+            r#"{"s":"a\u0001b\t\"c\"","n":-3,"b":false,"r":[1],"z":null}"#
+        );
+        let parsed = valid(&text).unwrap();
+        assert_eq!(str_field(parsed, "s").as_deref(), Some("a\u{1}b\t\"c\""));
+        assert_eq!(Object::new().finish(), "{}");
+        let mut object = String::from("{}");
+        push_member(&mut object, "a", "1");
+        push_member(&mut object, "b\"", "[]");
+        assert_eq!(object, r#"{"a":1,"b\"":[]}"#);
     }
 }

@@ -3,9 +3,10 @@
 //! notifications) the browser shell must carry out. Pure and clock-free:
 //! time comes in with every event, so tests run on simulated time.
 
+use crate::prelude::*;
+
 use super::clock::ServerClock;
 use super::errors::SdkError;
-use super::json::Json;
 use super::refresh::RefreshPolicy;
 use super::response::AuthData;
 use super::state::{Auth, Snapshot};
@@ -227,13 +228,13 @@ impl Machine {
     }
 
     /// The user object changed (`users/me`, or `__user` in any response).
-    pub fn user_updated(&mut self, now: Now, user: Json) -> Effects {
+    pub fn user_updated(&mut self, now: Now, user: &str) -> Effects {
         let mut effects = Vec::new();
         if let Some(auth) = &self.snapshot.auth {
-            if auth.user.as_ref() != Some(&user) {
+            if auth.user.as_deref() != Some(user) {
                 let before = self.visible();
                 let mut auth = auth.clone();
-                auth.user = Some(user);
+                auth.user = Some(user.into());
                 self.replace_auth(Some(auth));
                 effects.push(self.publish());
                 self.notify_if_changed(before, &mut effects);
@@ -440,11 +441,11 @@ impl Machine {
     }
 
     fn publish(&self) -> Effect {
-        Effect::Publish(self.snapshot.to_json().text())
+        Effect::Publish(self.snapshot.to_json())
     }
 
     /// What the app can see: the session and user objects.
-    fn visible(&self) -> (Option<Json>, Option<Json>) {
+    fn visible(&self) -> (Option<String>, Option<String>) {
         let auth = self.auth();
         (
             auth.and_then(|a| a.session.clone()),
@@ -452,7 +453,7 @@ impl Machine {
         )
     }
 
-    fn notify_if_changed(&self, before: (Option<Json>, Option<Json>), effects: &mut Effects) {
+    fn notify_if_changed(&self, before: (Option<String>, Option<String>), effects: &mut Effects) {
         let after = self.visible();
         let change = Change {
             session: before.0 != after.0,

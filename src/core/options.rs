@@ -1,8 +1,10 @@
 //! The options of `createClient`, checked and completed with defaults.
 
+use crate::prelude::*;
+
 use super::cookies::CookieOptions;
 use super::errors::SdkError;
-use super::json::Json;
+use super::json;
 use super::refresh::DEFAULT_INTERVAL_MS;
 use super::url;
 
@@ -23,46 +25,42 @@ pub struct Options {
     pub request_timeout_ms: i64,
 }
 
-type Result<T> = std::result::Result<T, SdkError>;
+type Result<T> = core::result::Result<T, SdkError>;
 
 fn refuse<T>(field: &str, message: &str) -> Result<T> {
     Err(SdkError::validation(field, message))
 }
 
-fn string<'a>(value: &'a Json, field: &str) -> Result<&'a str> {
-    value
-        .as_str()
-        .map_or_else(|| refuse(field, "must be a string"), Ok)
+fn string(value: &str, field: &str) -> Result<String> {
+    json::string(value).map_or_else(|| refuse(field, "must be a string"), Ok)
 }
 
-fn integer(value: &Json, field: &str, (min, max): (i64, i64)) -> Result<i64> {
-    match value.as_i64() {
+fn integer(value: &str, field: &str, (min, max): (i64, i64)) -> Result<i64> {
+    match json::int(value) {
         Some(n) if (min..=max).contains(&n) => Ok(n),
         _ => {
             let mut message = String::from("must be a whole number from ");
-            message.push_str(&super::json::int_text(min));
+            message.push_str(&json::int_text(min));
             message.push_str(" to ");
-            message.push_str(&super::json::int_text(max));
+            message.push_str(&json::int_text(max));
             refuse(field, &message)
         }
     }
 }
 
-fn boolean(value: &Json, field: &str) -> Result<bool> {
-    value
-        .as_bool()
-        .map_or_else(|| refuse(field, "must be true or false"), Ok)
+fn boolean(value: &str, field: &str) -> Result<bool> {
+    json::boolean(value).map_or_else(|| refuse(field, "must be true or false"), Ok)
 }
 
 /// Cookie names: RFC 6265 tokens.
-fn cookie_name(value: &Json, field: &str) -> Result<String> {
+fn cookie_name(value: &str, field: &str) -> Result<String> {
     let name = string(value, field)?;
     let ok = !name.is_empty()
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if ok {
-        Ok(name.to_string())
+        Ok(name)
     } else {
         refuse(
             field,
@@ -71,7 +69,7 @@ fn cookie_name(value: &Json, field: &str) -> Result<String> {
     }
 }
 
-fn cookie_attribute(value: &Json, field: &str, must_start_with_slash: bool) -> Result<String> {
+fn cookie_attribute(value: &str, field: &str, must_start_with_slash: bool) -> Result<String> {
     let text = string(value, field)?;
     let ok = !text.is_empty()
         && (!must_start_with_slash || text.starts_with('/'))
@@ -79,7 +77,7 @@ fn cookie_attribute(value: &Json, field: &str, must_start_with_slash: bool) -> R
             .bytes()
             .all(|b| b.is_ascii_graphic() && b != b';' && b != b',');
     if ok {
-        Ok(text.to_string())
+        Ok(text)
     } else if must_start_with_slash {
         refuse(field, "must be a URL path starting with /")
     } else {
@@ -87,8 +85,15 @@ fn cookie_attribute(value: &Json, field: &str, must_start_with_slash: bool) -> R
     }
 }
 
-/// Checks the public token and the options object (already JSON).
-pub fn parse(public_token: &str, options: &Json) -> Result<Options> {
+/// The non-null members of an options object, with decoded keys.
+fn entries(object: &str) -> impl Iterator<Item = (String, &str)> {
+    json::members(object)
+        .filter(|(_, value)| *value != "null")
+        .map(|(key, value)| (json::string_body(key), value))
+}
+
+/// Checks the public token and the options object (JSON text).
+pub fn parse(public_token: &str, options: &str) -> Result<Options> {
     let token_ok = !public_token.is_empty()
         && public_token
             .bytes()
@@ -105,29 +110,31 @@ pub fn parse(public_token: &str, options: &Json) -> Result<Options> {
         "https://api.stytch.com"
     };
     let mut parsed = Options {
-        public_token: public_token.to_string(),
-        base_url: base_url.to_string(),
+        public_token: public_token.into(),
+        base_url: base_url.into(),
         cookies: CookieOptions::default(),
         keep_session_alive: false,
         refresh_interval_ms: DEFAULT_INTERVAL_MS,
         request_timeout_ms: DEFAULT_TIMEOUT_MS,
     };
-    let members = match options {
-        Json::Obj(members) => members.as_slice(),
-        Json::Null => &[],
+    let options = match json::valid(options) {
+        Some("null") => "{}",
+        Some(object) if json::is_object(object) => object,
         _ => return refuse("options", "must be an object"),
     };
-    for (key, value) in members.iter().filter(|(_, v)| !v.is_null()) {
-        match key.as_str() {
+    for (key, value) in entries(options) {
+        let key = key.as_str();
+        match key {
             "baseUrl" => {
-                let text = string(value, key)?.trim_end_matches('/');
+                let text = string(value, key)?;
+                let text = text.trim_end_matches('/');
                 if url::origin(text).is_none() || text.contains(['?', '#', ' ']) {
                     return refuse(
                         key,
                         "must be an absolute http(s) URL such as http://localhost:8787",
                     );
                 }
-                parsed.base_url = text.to_string();
+                parsed.base_url = text.into();
             }
             "keepSessionAlive" => parsed.keep_session_alive = boolean(value, key)?,
             "refreshIntervalMs" => {
@@ -135,25 +142,19 @@ pub fn parse(public_token: &str, options: &Json) -> Result<Options> {
             }
             "requestTimeoutMs" => parsed.request_timeout_ms = integer(value, key, TIMEOUT_RANGE)?,
             "cookieOptions" => parse_cookies(value, &mut parsed.cookies)?,
-            _ => {
-                let mut message = String::from("is not an option of createClient");
-                if key.is_empty() {
-                    message.insert_str(0, "(empty name) ");
-                }
-                return refuse(key, &message);
-            }
+            _ => return refuse(key, "is not an option of createClient"),
         }
     }
     Ok(parsed)
 }
 
-fn parse_cookies(value: &Json, cookies: &mut CookieOptions) -> Result<()> {
-    let Json::Obj(members) = value else {
+fn parse_cookies(value: &str, cookies: &mut CookieOptions) -> Result<()> {
+    if !json::is_object(value) {
         return refuse("cookieOptions", "must be an object");
-    };
-    for (key, value) in members.iter().filter(|(_, v)| !v.is_null()) {
+    }
+    for (key, value) in entries(value) {
         let mut field = String::from("cookieOptions.");
-        field.push_str(key);
+        field.push_str(&key);
         match key.as_str() {
             "opaqueTokenCookieName" => cookies.opaque_token_name = cookie_name(value, &field)?,
             "jwtCookieName" => cookies.jwt_name = cookie_name(value, &field)?,
@@ -185,25 +186,22 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_public_token() {
-        let test = parse("public-token-test-123", &Json::Null).unwrap();
+        let test = parse("public-token-test-123", "null").unwrap();
         assert_eq!(test.base_url, "https://test.stytch.com");
         assert_eq!(test.refresh_interval_ms, 180_000);
         assert_eq!(test.request_timeout_ms, 20_000);
         assert!(!test.keep_session_alive);
         assert_eq!(test.cookies, CookieOptions::default());
-        let live = parse("public-token-live-123", &Json::Obj(vec![])).unwrap();
+        let live = parse("public-token-live-123", "{}").unwrap();
         assert_eq!(live.base_url, "https://api.stytch.com");
     }
 
     #[test]
     fn every_option_is_read() {
-        let json = Json::parse(
-            r#"{"baseUrl":"http://localhost:8787/","keepSessionAlive":true,"refreshIntervalMs":2000,
-                "requestTimeoutMs":5000,"cookieOptions":{"opaqueTokenCookieName":"sess","jwtCookieName":"sess_jwt",
-                "path":"/app","domain":"example.com","availableToSubdomains":true},"ignored":null}"#,
-        )
-        .unwrap();
-        let options = parse("public-token-test-1", &json).unwrap();
+        let text = r#"{"baseUrl":"http://localhost:8787/","keepSessionAlive":true,"refreshIntervalMs":2000,
+            "requestTimeoutMs":5000,"cookieOptions":{"opaqueTokenCookieName":"sess","jwtCookieName":"sess_jwt",
+            "path":"/app","domain":"example.com","availableToSubdomains":true},"ignored":null}"#;
+        let options = parse("public-token-test-1", text).unwrap();
         assert_eq!(options.base_url, "http://localhost:8787");
         assert!(options.keep_session_alive);
         assert_eq!(options.refresh_interval_ms, 2_000);
@@ -229,6 +227,7 @@ mod tests {
             (r#"{"refreshIntervalMs":999}"#, "refreshIntervalMs"),
             (r#"{"refreshIntervalMs":600000}"#, "refreshIntervalMs"),
             (r#"{"refreshIntervalMs":1500.5}"#, "refreshIntervalMs"),
+            (r#"{"refreshIntervalMs":"NaN"}"#, "refreshIntervalMs"),
             (r#"{"requestTimeoutMs":"20s"}"#, "requestTimeoutMs"),
             (r#"{"cookieOptions":{"path":"app"}}"#, "cookieOptions.path"),
             (
@@ -250,16 +249,17 @@ mod tests {
             (r#"{"cookieOptions":[]}"#, "cookieOptions"),
             (r#"{"basUrl":"http://localhost"}"#, "basUrl"),
             ("[]", "options"),
+            ("{", "options"),
         ];
-        for (json, field) in cases {
+        for (text, field) in cases {
             assert_eq!(
-                field_of(parse("public-token-test-1", &Json::parse(json).unwrap())),
+                field_of(parse("public-token-test-1", text)),
                 field,
-                "{json}"
+                "{text}"
             );
         }
         for token in ["", "has space", "a:b"] {
-            assert_eq!(field_of(parse(token, &Json::Null)), "publicToken");
+            assert_eq!(field_of(parse(token, "{}")), "publicToken");
         }
     }
 }

@@ -4,6 +4,8 @@
 //! derivation is synchronous, available outside secure contexts and tested
 //! natively against the RFC's vectors.
 
+use crate::prelude::*;
+
 use super::base64;
 
 /// The verifier: 32 random bytes as 64 lowercase hex characters.

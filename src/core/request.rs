@@ -1,8 +1,10 @@
 //! The headers of a frontend API request: Basic credentials and the
 //! `X-SDK-Client` telemetry blob the protocol expects.
 
+use crate::prelude::*;
+
 use super::base64;
-use super::json::{object, Json};
+use super::json::Object;
 use super::time::format_rfc3339;
 
 pub const SDK_IDENTIFIER: &str = "latchkey";
@@ -49,36 +51,33 @@ pub struct ClientInfo<'a> {
 
 /// The `X-SDK-Client` header value: base64 of a JSON description.
 pub fn sdk_client(info: &ClientInfo) -> String {
-    let json = object([
-        ("event_id", Some(Json::str(info.event_id))),
-        ("app_session_id", Some(Json::str(info.app_session_id))),
-        ("persistent_id", Some(Json::str(info.persistent_id))),
-        (
-            "client_sent_at",
-            Some(Json::str(format_rfc3339(info.sent_at_ms))),
-        ),
-        ("timezone", Some(Json::str(info.timezone))),
-        (
+    let text = Object::new()
+        .str("event_id", info.event_id)
+        .str("app_session_id", info.app_session_id)
+        .str("persistent_id", info.persistent_id)
+        .str("client_sent_at", &format_rfc3339(info.sent_at_ms))
+        .str("timezone", info.timezone)
+        .raw(
             "app",
-            Some(object([(
-                "identifier",
-                Some(Json::str(info.app_identifier)),
-            )])),
-        ),
-        (
+            &Object::new()
+                .str("identifier", info.app_identifier)
+                .finish(),
+        )
+        .raw(
             "sdk",
-            Some(object([
-                ("identifier", Some(Json::str(SDK_IDENTIFIER))),
-                ("version", Some(Json::str(info.version))),
-            ])),
-        ),
-    ]);
-    base64::encode(json.text().as_bytes())
+            &Object::new()
+                .str("identifier", SDK_IDENTIFIER)
+                .str("version", info.version)
+                .finish(),
+        )
+        .finish();
+    base64::encode(text.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json;
 
     #[test]
     fn basic_credentials_carry_the_session_token_when_signed_in() {
@@ -113,23 +112,21 @@ mod tests {
             app_identifier: "localhost",
             version: "0.1.0",
         });
-        let json =
-            Json::parse(std::str::from_utf8(&base64::decode(&header).unwrap()).unwrap()).unwrap();
+        let text = String::from_utf8(base64::decode(&header).unwrap()).unwrap();
+        let object = json::valid(&text).unwrap();
+        let field = |o: &str, key: &str| json::str_field(o, key).unwrap();
+        assert_eq!(field(object, "client_sent_at"), "1970-01-01T00:00:00.000Z");
+        assert_eq!(field(object, "timezone"), "Europe/Paris");
         assert_eq!(
-            json.str_field("client_sent_at"),
-            Some("1970-01-01T00:00:00.000Z")
-        );
-        assert_eq!(json.str_field("timezone"), Some("Europe/Paris"));
-        assert_eq!(
-            json.get("sdk").unwrap().str_field("identifier"),
-            Some("latchkey")
+            field(json::get(object, "sdk").unwrap(), "identifier"),
+            "latchkey"
         );
         assert_eq!(
-            json.get("app").unwrap().str_field("identifier"),
-            Some("localhost")
+            field(json::get(object, "app").unwrap(), "identifier"),
+            "localhost"
         );
         for key in ["event_id", "app_session_id", "persistent_id"] {
-            assert!(json.str_field(key).is_some(), "{key}");
+            assert!(json::str_field(object, key).is_some(), "{key}");
         }
     }
 }

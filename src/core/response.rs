@@ -2,41 +2,37 @@
 //! error body, and the session tokens of authenticate-type responses.
 //! Any input, however malformed, yields a value or an `SdkError`.
 
+use crate::prelude::*;
+
 use super::base64;
 use super::errors::SdkError;
-use super::json::Json;
+use super::json;
 use super::time::parse_rfc3339;
 
-/// The `data` of a 2xx answer, or the error the answer describes.
-pub fn decode(status: u16, body: &str) -> Result<Json, SdkError> {
-    let parsed = Json::parse(body);
+/// The raw `data` object of a 2xx answer, or the error the answer describes.
+pub fn decode(status: u16, body: &str) -> Result<&str, SdkError> {
+    let parsed = json::valid(body);
     if (200..300).contains(&status) {
-        return match parsed {
-            Some(Json::Obj(mut members)) => match members.iter().position(|(k, _)| k == "data") {
-                Some(i) if members[i].1.is_object() => Ok(members.swap_remove(i).1),
-                _ => Err(SdkError::invalid_response(
-                    status,
-                    "The response has no `data` object",
-                )),
-            },
-            _ => Err(SdkError::invalid_response(
-                status,
-                "The response is not a JSON object",
-            )),
-        };
+        let object = parsed.filter(|b| json::is_object(b)).ok_or_else(|| {
+            SdkError::invalid_response(status, "The response is not a JSON object")
+        })?;
+        return json::get(object, "data")
+            .filter(|d| json::is_object(d))
+            .ok_or_else(|| {
+                SdkError::invalid_response(status, "The response has no `data` object")
+            });
     }
-    let body = parsed.unwrap_or(Json::Null);
-    let text = |key: &str| body.str_field(key).unwrap_or_default().to_string();
+    let body = parsed.filter(|b| json::is_object(b)).unwrap_or("{}");
+    let text = |key: &str| json::str_field(body, key).unwrap_or_default();
     let error_type = text("error_type");
     if error_type.is_empty() {
         let mut message = String::from("The server answered HTTP ");
-        message.push_str(&super::json::int_text(i64::from(status)));
+        message.push_str(&json::int_text(i64::from(status)));
         message.push_str(" without an error description");
         return Err(SdkError::invalid_response(status, &message));
     }
-    let status_code = body
-        .get("status_code")
-        .and_then(Json::as_i64)
+    let status_code = json::get(body, "status_code")
+        .and_then(json::int)
         .filter(|code| (400..600).contains(code))
         .map_or(status, |code| code as u16);
     Err(SdkError::Api {
@@ -53,68 +49,67 @@ pub fn decode(status: u16, body: &str) -> Result<Json, SdkError> {
 pub struct AuthData {
     pub session_token: String,
     pub session_jwt: String,
-    pub session: Json,
-    pub user: Json,
+    /// The session object, as raw JSON.
+    pub session: String,
+    /// The user object, as raw JSON.
+    pub user: String,
     /// When the session ends, in server milliseconds.
     pub expires_at: i64,
     /// The JWT's `iat`, in milliseconds, a second reading of server time.
     pub jwt_issued_at: Option<i64>,
 }
 
-/// Removes `__user` from `data` and returns it when it is an object.
-pub fn take_user(data: &mut Json) -> Option<Json> {
-    data.take("__user").filter(Json::is_object)
+/// The `__user` a response carries to refresh the cached user (raw JSON).
+pub fn user_update(data: &str) -> Option<&str> {
+    json::get(data, "__user").filter(|u| json::is_object(u))
 }
 
 /// The session established by an authenticate-type `data`.
-/// `user` is the response's `user`, or the `__user` already taken from it.
-pub fn auth_data(data: &Json, user: Option<Json>) -> Result<AuthData, SdkError> {
+pub fn auth_data(data: &str) -> Result<AuthData, SdkError> {
     let bad = |what: &str| {
         let mut message = String::from("The authenticate response has no valid ");
         message.push_str(what);
         SdkError::invalid_response(200, &message)
     };
-    let session_token = data
-        .str_field("session_token")
+    let session_token = json::str_field(data, "session_token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| bad("session_token"))?;
-    let session_jwt = data.str_field("session_jwt").unwrap_or_default();
-    let session = data
-        .get("session")
-        .filter(|s| s.is_object())
+    let session_jwt = json::str_field(data, "session_jwt").unwrap_or_default();
+    let session = json::get(data, "session")
+        .filter(|s| json::is_object(s))
         .ok_or_else(|| bad("session"))?;
-    let expires_at = session
-        .str_field("expires_at")
+    let expires_at = json::str_field(session, "expires_at")
+        .as_deref()
         .and_then(parse_rfc3339)
         .ok_or_else(|| bad("session.expires_at"))?;
-    let user = data
-        .get("user")
-        .filter(|u| u.is_object())
-        .cloned()
-        .or(user)
+    let user = json::get(data, "user")
+        .filter(|u| json::is_object(u))
+        .or_else(|| user_update(data))
         .ok_or_else(|| bad("user"))?;
+    let jwt_issued_at = jwt_claims(&session_jwt)
+        .and_then(|claims| json::get(&claims, "iat").and_then(json::int))
+        .map(|seconds| seconds.saturating_mul(1000));
     Ok(AuthData {
-        session_token: session_token.to_string(),
-        session_jwt: session_jwt.to_string(),
-        session: session.clone(),
-        user,
+        session_token,
+        session_jwt,
+        session: session.into(),
+        user: user.into(),
         expires_at,
-        jwt_issued_at: jwt_claims(session_jwt)
-            .and_then(|claims| claims.get("iat").and_then(Json::as_i64))
-            .map(|seconds| seconds.saturating_mul(1000)),
+        jwt_issued_at,
     })
 }
 
-/// The claims of a JWT, decoded without verifying it (display and timing
+/// The claims of a JWT as JSON text, decoded without verifying it (timing
 /// only; a backend verifies against the JWKS).
-pub fn jwt_claims(jwt: &str) -> Option<Json> {
+pub fn jwt_claims(jwt: &str) -> Option<String> {
     let mut parts = jwt.split('.');
     let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }
-    let bytes = base64::decode(payload)?;
-    Json::parse(std::str::from_utf8(&bytes).ok()?).filter(Json::is_object)
+    let text = String::from_utf8(base64::decode(payload)?).ok()?;
+    json::valid(&text).filter(|t| json::is_object(t))?;
+    Some(text)
 }
 
 #[cfg(test)]
@@ -140,16 +135,22 @@ mod tests {
     #[test]
     fn unwraps_data_and_reads_the_session() {
         let token = jwt(r#"{"iat":1700000000,"exp":1700000300}"#);
-        let mut data = decode(200, &auth_body(&token)).unwrap();
-        let user = take_user(&mut data).unwrap();
-        assert!(data.get("__user").is_none(), "__user never reaches the app");
-        assert!(user.get("name").is_some());
-        let auth = auth_data(&data, Some(user)).unwrap();
+        let body = auth_body(&token);
+        let data = decode(200, &body).unwrap();
+        assert_eq!(
+            user_update(data),
+            Some(r#"{"user_id":"user-test-1","name":{}}"#)
+        );
+        let auth = auth_data(data).unwrap();
         assert_eq!(auth.session_token, "tok");
         assert_eq!(auth.session_jwt, token);
         assert_eq!(auth.expires_at, 1_893_456_000_000);
         assert_eq!(auth.jwt_issued_at, Some(1_700_000_000_000));
-        assert_eq!(auth.user.str_field("user_id"), Some("user-test-1"));
+        assert_eq!(auth.user, r#"{"user_id":"user-test-1"}"#);
+        assert_eq!(
+            auth.session,
+            r#"{"session_id":"session-test-1","expires_at":"2030-01-01T00:00:00Z"}"#
+        );
     }
 
     #[test]
@@ -199,20 +200,19 @@ mod tests {
 
     #[test]
     fn auth_data_names_what_is_missing() {
-        let data =
-            Json::parse(r#"{"session_token":"t","session":{"expires_at":"soon"},"user":{}}"#)
-                .unwrap();
-        let err = auth_data(&data, None).unwrap_err();
+        let err = auth_data(r#"{"session_token":"t","session":{"expires_at":"soon"},"user":{}}"#)
+            .unwrap_err();
         assert!(
             err.message().ends_with("session.expires_at"),
             "{}",
             err.message()
         );
-        let data = Json::parse(r#"{"session_token":"","session":{},"user":{}}"#).unwrap();
-        assert!(auth_data(&data, None)
-            .unwrap_err()
-            .message()
-            .ends_with("session_token"));
+        let err = auth_data(r#"{"session_token":"","session":{},"user":{}}"#).unwrap_err();
+        assert!(err.message().ends_with("session_token"));
+        let err =
+            auth_data(r#"{"session_token":"t","session":{"expires_at":"2030-01-01T00:00:00Z"}}"#)
+                .unwrap_err();
+        assert!(err.message().ends_with("user"));
     }
 
     #[test]
@@ -221,10 +221,9 @@ mod tests {
         assert!(jwt_claims("a.b").is_none());
         assert!(jwt_claims("a.!!!.c").is_none());
         assert!(jwt_claims("a.b.c.d").is_none());
+        let claims = jwt_claims(&jwt(r#"{"sub":"user-test-1"}"#)).unwrap();
         assert_eq!(
-            jwt_claims(&jwt(r#"{"sub":"user-test-1"}"#))
-                .unwrap()
-                .str_field("sub"),
+            json::str_field(&claims, "sub").as_deref(),
             Some("user-test-1")
         );
     }
@@ -278,10 +277,13 @@ mod tests {
             #[test]
             fn structured_bodies_never_panic(status in 100u16..600, body in json_text()) {
                 match decode(status, &body) {
-                    Ok(mut data) => {
-                        prop_assert!(data.is_object());
-                        let user = take_user(&mut data);
-                        let _ = auth_data(&data, user);
+                    Ok(data) => {
+                        prop_assert!(json::is_object(data));
+                        let _ = user_update(data);
+                        if let Ok(auth) = auth_data(data) {
+                            prop_assert!(json::valid(&auth.session).is_some());
+                            prop_assert!(json::valid(&auth.user).is_some());
+                        }
                     }
                     Err(err) => prop_assert!(!err.kind().is_empty()),
                 }
@@ -292,14 +294,21 @@ mod tests {
                 let text = String::from_utf8_lossy(&body);
                 let _ = decode(status, &text);
                 let _ = jwt_claims(&text);
-                let _ = Json::parse(&text);
+                if let Some(valid) = json::valid(&text) {
+                    for (key, value) in json::members(valid) {
+                        let _ = json::key_is(key, "data");
+                        prop_assert!(json::valid(value).is_some());
+                        let _ = json::string(value);
+                    }
+                }
             }
 
             #[test]
-            fn written_json_parses_back_identically(body in json_text()) {
-                if let Some(value) = Json::parse(&body) {
-                    prop_assert_eq!(Json::parse(&value.text()), Some(value));
-                }
+            fn strings_written_read_back_identically(text in any::<String>()) {
+                let mut quoted = String::new();
+                json::quote(&text, &mut quoted);
+                prop_assert_eq!(json::valid(&quoted), Some(quoted.as_str()));
+                prop_assert_eq!(json::string(&quoted), Some(text));
             }
         }
     }

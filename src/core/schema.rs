@@ -2,8 +2,10 @@
 //! check. `body` validates an options object and builds the request body, so
 //! every method refuses bad input the same way, naming the field.
 
+use crate::prelude::*;
+
 use super::errors::SdkError;
-use super::json::Json;
+use super::json::{self, Object};
 use super::validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,22 +61,15 @@ fn refuse(field: &str, message: &str) -> SdkError {
     SdkError::validation(field, message)
 }
 
-fn check(field: &Field, value: &Json) -> Result<(), SdkError> {
+fn check(field: &Field, value: &str) -> Result<(), SdkError> {
     let name = field.name;
-    let as_string = || {
-        value
-            .as_str()
-            .ok_or_else(|| refuse(name, "must be a string"))
-    };
-    let as_integer = || {
-        value
-            .as_i64()
-            .ok_or_else(|| refuse(name, "must be a whole number of minutes"))
-    };
+    let as_string = || json::string(value).ok_or_else(|| refuse(name, "must be a string"));
+    let as_integer =
+        || json::int(value).ok_or_else(|| refuse(name, "must be a whole number of minutes"));
     match field.kind {
-        Kind::Email => validate::email(name, as_string()?),
-        Kind::Phone => validate::phone_number(name, as_string()?),
-        Kind::Text => validate::non_empty(name, as_string()?),
+        Kind::Email => validate::email(name, &as_string()?),
+        Kind::Phone => validate::phone_number(name, &as_string()?),
+        Kind::Text => validate::non_empty(name, &as_string()?),
         Kind::Str => as_string().map(|_| ()),
         Kind::Code => {
             let code = as_string()?;
@@ -86,66 +81,76 @@ fn check(field: &Field, value: &Json) -> Result<(), SdkError> {
         }
         Kind::Duration => validate::session_duration(name, as_integer()?),
         Kind::Minutes(min, max) => validate::minutes_in(name, as_integer()?, min, max),
-        Kind::Url => validate::redirect_url(name, as_string()?),
-        Kind::Name => match value {
-            Json::Obj(members) => members.iter().try_for_each(|(key, part)| {
-                let known = ["first_name", "middle_name", "last_name"].contains(&key.as_str());
-                if known && (part.as_str().is_some() || part.is_null()) {
-                    Ok(())
-                } else {
-                    Err(refuse(
-                        name,
-                        "must be {first_name?, middle_name?, last_name?} with string values",
-                    ))
-                }
-            }),
-            _ => Err(refuse(name, "must be an object")),
-        },
+        Kind::Url => validate::redirect_url(name, &as_string()?),
+        Kind::Name => {
+            let parts_ok = json::is_object(value)
+                && json::members(value).all(|(key, part)| {
+                    ["first_name", "middle_name", "last_name"]
+                        .iter()
+                        .any(|k| json::key_is(key, k))
+                        && (part.starts_with('"') || part == "null")
+                });
+            if parts_ok {
+                Ok(())
+            } else {
+                Err(refuse(
+                    name,
+                    "must be {first_name?, middle_name?, last_name?} with string values",
+                ))
+            }
+        }
         Kind::Object => {
-            if value.is_object() {
+            if json::is_object(value) {
                 Ok(())
             } else {
                 Err(refuse(name, "must be an object"))
             }
         }
-        Kind::StringList => match value {
-            Json::Arr(items) if items.iter().all(|i| i.as_str().is_some()) => Ok(()),
-            _ => Err(refuse(name, "must be an array of strings")),
-        },
-        Kind::Bool => value
-            .as_bool()
+        Kind::StringList => {
+            let items_ok =
+                value.starts_with('[') && json::items(value).all(|item| item.starts_with('"'));
+            if items_ok {
+                Ok(())
+            } else {
+                Err(refuse(name, "must be an array of strings"))
+            }
+        }
+        Kind::Bool => json::boolean(value)
             .map(|_| ())
             .ok_or_else(|| refuse(name, "must be true or false")),
     }
 }
 
-/// Validates `input` against `fields` and returns the request body: the
-/// fields in schema order, with absent or `null` optional fields left out.
-/// Unknown fields are refused, so a misspelt option is not silently ignored.
-pub fn body(input: &Json, fields: &[Field]) -> Result<Json, SdkError> {
-    let members = match input {
-        Json::Obj(members) => members.as_slice(),
-        Json::Null => &[],
+/// Validates the options object `input` (JSON text) against `fields` and
+/// returns the request body: the fields in schema order, with absent or
+/// `null` optional fields left out. Unknown fields are refused, so a
+/// misspelt option is not silently ignored.
+pub fn body(input: &str, fields: &[Field]) -> Result<String, SdkError> {
+    let input = match json::valid(input) {
+        Some("null") => "{}",
+        Some(object) if json::is_object(object) => object,
         _ => return Err(refuse("options", "must be an object")),
     };
-    if let Some((unknown, _)) = members
-        .iter()
-        .find(|(key, _)| !fields.iter().any(|f| f.name == key))
+    if let Some((unknown, _)) =
+        json::members(input).find(|(key, _)| !fields.iter().any(|f| json::key_is(key, f.name)))
     {
-        return Err(refuse(unknown, "is not an option of this method"));
+        return Err(refuse(
+            &json::string_body(unknown),
+            "is not an option of this method",
+        ));
     }
-    let mut out = Vec::with_capacity(fields.len());
+    let mut out = Object::new();
     for field in fields {
-        match input.get(field.name).filter(|v| !v.is_null()) {
+        match json::field(input, field.name) {
             Some(value) => {
                 check(field, value)?;
-                out.push((field.name.to_string(), value.clone()));
+                out = out.raw(field.name, value);
             }
             None if field.required => return Err(refuse(field.name, "is required")),
             None => {}
         }
     }
-    Ok(Json::Obj(out))
+    Ok(out.finish())
 }
 
 #[cfg(test)]
@@ -160,7 +165,7 @@ mod tests {
     ];
 
     fn field_of(input: &str, fields: &[Field]) -> String {
-        match body(&Json::parse(input).unwrap(), fields) {
+        match body(input, fields) {
             Err(SdkError::Validation { field, .. }) => field,
             other => panic!("expected a validation error for {input}, got {other:?}"),
         }
@@ -168,12 +173,10 @@ mod tests {
 
     #[test]
     fn builds_the_body_in_schema_order_without_nulls() {
-        let input = Json::parse(
-            r#"{"session_duration_minutes":60,"locale":null,"password":"pw","email":"a@b.co"}"#,
-        )
-        .unwrap();
+        let input =
+            r#"{"session_duration_minutes":60,"locale":null,"password":"pw","email":"a@b.co"}"#;
         assert_eq!(
-            body(&input, LOGIN).unwrap().text(),
+            body(input, LOGIN).unwrap(),
             r#"{"email":"a@b.co","password":"pw","session_duration_minutes":60}"#
         );
     }
@@ -227,6 +230,14 @@ mod tests {
             "locale"
         );
         assert_eq!(field_of("[1]", LOGIN), "options");
+        assert_eq!(field_of("{", LOGIN), "options");
+        assert_eq!(
+            field_of(
+                r#"{"em\u0061il":"a@b.co","password":"x","session_duration_minutes":60,"x\u0079":1}"#,
+                LOGIN
+            ),
+            "xy"
+        );
     }
 
     #[test]
@@ -244,7 +255,7 @@ mod tests {
         let ok = r#"{"code":"012345","phone_number":"+14155550123","expiration_minutes":10,
             "login_magic_link_url":"http://localhost:8787/auth","name":{"first_name":"Ada","last_name":null},
             "untrusted_metadata":{"any":[1]},"custom_scopes":["a","b"],"flag":false}"#;
-        assert!(body(&Json::parse(ok).unwrap(), fields).is_ok());
+        assert!(body(ok, fields).is_ok());
         for (input, field) in [
             (r#"{"code":"12345"}"#, "code"),
             (r#"{"code":"12345a"}"#, "code"),

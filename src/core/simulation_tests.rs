@@ -2,11 +2,10 @@
 //! localStorage, a broadcast bus with latency, a leader lock, and a server
 //! that counts refreshes, all on simulated time with skewed device clocks.
 
-use std::cmp::Reverse;
+use core::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 use super::errors::{NetworkReason, SdkError};
-use super::json::Json;
 use super::machine::{Config, Effect, Machine, Now, Wake};
 use super::refresh::RefreshPolicy;
 use super::response::AuthData;
@@ -208,11 +207,8 @@ impl World {
         AuthData {
             session_token: token.into(),
             session_jwt: format!("jwt-{token}-{}", self.time),
-            session: Json::parse(&format!(
-                r#"{{"session_id":"s-{token}","expires_at":{expires_at}}}"#
-            ))
-            .unwrap(),
-            user: Json::parse(r#"{"user_id":"user-test-1"}"#).unwrap(),
+            session: format!(r#"{{"session_id":"s-{token}","expires_at":{expires_at}}}"#),
+            user: r#"{"user_id":"user-test-1"}"#.into(),
             expires_at,
             jwt_issued_at: Some(self.server_now() / 1000 * 1000),
         }

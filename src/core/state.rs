@@ -1,17 +1,20 @@
 //! The session state every tab converges on: persisted in localStorage,
 //! broadcast to other tabs, and ordered so a stale copy never wins.
 
-use super::json::{object, Json};
+use crate::prelude::*;
+
+use super::json::{self, Object};
 
 /// A signed-in session as this SDK knows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Auth {
     pub session_token: String,
     pub session_jwt: String,
-    /// `None` until the server has confirmed tokens that came from a cookie
-    /// or from `updateSession`.
-    pub session: Option<Json>,
-    pub user: Option<Json>,
+    /// The session object as raw JSON; `None` until the server has confirmed
+    /// tokens that came from a cookie or from `updateSession`.
+    pub session: Option<String>,
+    /// The user object as raw JSON.
+    pub user: Option<String>,
     /// When the session ends, in server milliseconds.
     pub expires_at: Option<i64>,
     /// When the server last confirmed the session, in server milliseconds
@@ -49,71 +52,68 @@ impl Snapshot {
         self.auth.as_ref().map(|a| a.session_token.as_str())
     }
 
-    pub fn to_json(&self) -> Json {
-        let opt_int = |v: Option<i64>| Some(v.map_or(Json::Null, Json::int));
-        let auth = self.auth.as_ref().map_or(Json::Null, |a| {
-            object([
-                ("token", Some(Json::str(&a.session_token))),
-                ("jwt", Some(Json::str(&a.session_jwt))),
-                ("session", Some(a.session.clone().unwrap_or(Json::Null))),
-                ("user", Some(a.user.clone().unwrap_or(Json::Null))),
-                ("expires_at", opt_int(a.expires_at)),
-                ("confirmed_at", Some(Json::int(a.confirmed_at))),
-                ("duration", opt_int(a.duration_minutes)),
-            ])
+    pub fn to_json(&self) -> String {
+        let auth = self.auth.as_ref().map(|a| {
+            let opt_int = |o: Object, key: &str, v: Option<i64>| match v {
+                Some(v) => o.int(key, v),
+                None => o.raw(key, "null"),
+            };
+            let object = Object::new()
+                .str("token", &a.session_token)
+                .str("jwt", &a.session_jwt)
+                .raw_or_null("session", a.session.as_deref())
+                .raw_or_null("user", a.user.as_deref());
+            let object =
+                opt_int(object, "expires_at", a.expires_at).int("confirmed_at", a.confirmed_at);
+            opt_int(object, "duration", a.duration_minutes).finish()
         });
-        object([
-            ("v", Some(Json::int(FORMAT_VERSION))),
-            ("seq", Some(Json::Num(u64_text(self.seq)))),
-            ("writer", Some(Json::int(i64::from(self.writer)))),
-            ("clock", Some(Json::int(self.clock_offset_ms))),
-            ("auth", Some(auth)),
-        ])
+        Object::new()
+            .int("v", FORMAT_VERSION)
+            .raw("seq", &u64_text(self.seq))
+            .int("writer", i64::from(self.writer))
+            .int("clock", self.clock_offset_ms)
+            .raw_or_null("auth", auth.as_deref())
+            .finish()
     }
 
     /// Reads a snapshot written by `to_json`; anything else (another version,
     /// a tampered value) is `None` and treated as no cache at all.
-    pub fn from_json(json: &Json) -> Option<Snapshot> {
-        if json.get("v")?.as_i64()? != FORMAT_VERSION {
+    pub fn parse(text: &str) -> Option<Snapshot> {
+        let text = json::valid(text)?;
+        let int = |object: &str, key: &str| json::get(object, key).and_then(json::int);
+        if int(text, "v")? != FORMAT_VERSION {
             return None;
         }
-        let auth = match json.get("auth")? {
-            Json::Null => None,
-            a @ Json::Obj(_) => {
-                let object_or_none = |key: &str| match a.get(key) {
-                    Some(v @ Json::Obj(_)) => Some(Some(v.clone())),
-                    Some(Json::Null) | None => Some(None),
+        let auth = match json::get(text, "auth")? {
+            "null" => None,
+            a if json::is_object(a) => {
+                let object_or_none = |key: &str| match json::get(a, key) {
+                    Some(v) if json::is_object(v) => Some(Some(v.to_string())),
+                    Some("null") | None => Some(None),
                     Some(_) => None,
                 };
-                let int_or_none = |key: &str| match a.get(key) {
-                    Some(Json::Null) | None => Some(None),
-                    Some(v) => v.as_i64().map(Some),
+                let int_or_none = |key: &str| match json::get(a, key) {
+                    Some("null") | None => Some(None),
+                    Some(v) => json::int(v).map(Some),
                 };
                 Some(Auth {
-                    session_token: a.str_field("token").filter(|t| !t.is_empty())?.to_string(),
-                    session_jwt: a.str_field("jwt")?.to_string(),
+                    session_token: json::str_field(a, "token").filter(|t| !t.is_empty())?,
+                    session_jwt: json::str_field(a, "jwt")?,
                     session: object_or_none("session")?,
                     user: object_or_none("user")?,
                     expires_at: int_or_none("expires_at")?,
-                    confirmed_at: a.get("confirmed_at")?.as_i64()?,
+                    confirmed_at: int(a, "confirmed_at")?,
                     duration_minutes: int_or_none("duration")?,
                 })
             }
             _ => return None,
         };
         Some(Snapshot {
-            seq: json
-                .get("seq")?
-                .as_i64()
-                .and_then(|s| u64::try_from(s).ok())?,
-            writer: u32::try_from(json.get("writer")?.as_i64()?).ok()?,
-            clock_offset_ms: json.get("clock")?.as_i64()?,
+            seq: u64::try_from(int(text, "seq")?).ok()?,
+            writer: u32::try_from(int(text, "writer")?).ok()?,
+            clock_offset_ms: int(text, "clock")?,
             auth,
         })
-    }
-
-    pub fn parse(text: &str) -> Option<Snapshot> {
-        Json::parse(text).as_ref().and_then(Snapshot::from_json)
     }
 }
 
@@ -135,8 +135,8 @@ mod tests {
             auth: Some(Auth {
                 session_token: token.into(),
                 session_jwt: "a.b.c".into(),
-                session: Json::parse(r#"{"session_id":"session-test-1"}"#),
-                user: Json::parse(r#"{"user_id":"user-test-1","name":{"first_name":"Ada"}}"#),
+                session: Some(r#"{"session_id":"session-test-1"}"#.into()),
+                user: Some(r#"{"user_id":"user-test-1","name":{"first_name":"Ada"}}"#.into()),
                 expires_at: Some(1_900_000_000_000),
                 confirmed_at: 1_800_000_000_000,
                 duration_minutes: Some(60),
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn round_trips_through_json_text() {
         for snapshot in [signed_in(42, "tok"), Snapshot::default()] {
-            let text = snapshot.to_json().text();
+            let text = snapshot.to_json();
             assert_eq!(Snapshot::parse(&text), Some(snapshot));
         }
         let mut partial = signed_in(1, "t");
@@ -156,12 +156,12 @@ mod tests {
         auth.user = None;
         auth.expires_at = None;
         auth.duration_minutes = None;
-        assert_eq!(Snapshot::parse(&partial.to_json().text()), Some(partial));
+        assert_eq!(Snapshot::parse(&partial.to_json()), Some(partial));
     }
 
     #[test]
     fn refuses_other_versions_and_tampered_values() {
-        let good = signed_in(1, "tok").to_json().text();
+        let good = signed_in(1, "tok").to_json();
         assert!(Snapshot::parse(&good.replace(r#""v":1"#, r#""v":2"#)).is_none());
         assert!(Snapshot::parse(&good.replace(r#""token":"tok""#, r#""token":"""#)).is_none());
         assert!(Snapshot::parse(&good.replace(r#""seq":1"#, r#""seq":-1"#)).is_none());

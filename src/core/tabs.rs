@@ -1,7 +1,9 @@
 //! The cross-tab protocol: the messages tabs exchange, and the lease that
 //! elects a leader where the Web Locks API is missing.
 
-use super::json::{object, Json};
+use crate::prelude::*;
+
+use super::json::{self, Object};
 use super::state::Snapshot;
 
 /// What one tab tells the others.
@@ -16,11 +18,11 @@ pub enum Message {
 pub const WAKE: &str = r#"{"wake":true}"#;
 
 pub fn decode(text: &str) -> Option<Message> {
-    let json = Json::parse(text)?;
-    if json.get("wake").and_then(Json::as_bool) == Some(true) {
+    let object = json::valid(text)?;
+    if json::get(object, "wake") == Some("true") {
         return Some(Message::Wake);
     }
-    Snapshot::from_json(&json).map(Message::State)
+    Snapshot::parse(object).map(Message::State)
 }
 
 /// A leader lease stored in localStorage: who leads, until when (wall ms).
@@ -37,18 +39,18 @@ pub const LEASE_RENEW_MS: i64 = 2_000;
 
 impl Lease {
     pub fn to_text(self) -> String {
-        object([
-            ("holder", Some(Json::int(i64::from(self.holder)))),
-            ("until", Some(Json::int(self.until))),
-        ])
-        .text()
+        Object::new()
+            .int("holder", i64::from(self.holder))
+            .int("until", self.until)
+            .finish()
     }
 
     pub fn parse(text: &str) -> Option<Lease> {
-        let json = Json::parse(text)?;
+        let object = json::valid(text)?;
+        let int = |key: &str| json::get(object, key).and_then(json::int);
         Some(Lease {
-            holder: u32::try_from(json.get("holder")?.as_i64()?).ok()?,
-            until: json.get("until")?.as_i64()?,
+            holder: u32::try_from(int("holder")?).ok()?,
+            until: int("until")?,
         })
     }
 }
@@ -82,10 +84,7 @@ mod tests {
             writer: 4,
             ..Snapshot::default()
         };
-        assert_eq!(
-            decode(&snapshot.to_json().text()),
-            Some(Message::State(snapshot))
-        );
+        assert_eq!(decode(&snapshot.to_json()), Some(Message::State(snapshot)));
         assert_eq!(decode(WAKE), Some(Message::Wake));
         assert_eq!(decode(r#"{"wake":false}"#), None);
         assert_eq!(decode("nonsense"), None);

@@ -1,6 +1,8 @@
 //! Timestamps the SDK reads and writes: RFC 3339 (API objects) and the HTTP
 //! date format (the `Date` header, cookie `Expires`), as Unix milliseconds.
 
+use crate::prelude::*;
+
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];

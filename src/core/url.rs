@@ -2,6 +2,8 @@
 //! and the `stytch_token_type` / `token` pair that lands an app after a
 //! magic link, OAuth or password-reset redirect.
 
+use crate::prelude::*;
+
 /// The parameters that carry a sign-in token into the app.
 pub const TOKEN_TYPE_PARAM: &str = "stytch_token_type";
 pub const TOKEN_PARAM: &str = "token";

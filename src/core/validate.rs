@@ -1,5 +1,7 @@
 //! Input checks done before any request: each names the field it refuses.
 
+use crate::prelude::*;
+
 use super::errors::SdkError;
 use super::url;
 

@@ -1,7 +1,8 @@
-//! The SDK's methods: each validates its input, builds a request, and feeds
-//! the answer to the session. Most are rows of an endpoint table; the few
-//! with their own flow (sessions, users, OAuth start, sign-in from the URL)
-//! have their own functions.
+//! The SDK's methods. Each validates its input, sends a request, and on the
+//! answer updates the session and settles the app's promise. Most are rows
+//! of an endpoint table; sessions, users, OAuth start and sign-in from the
+//! URL have their own flows. Without async, a flow that spans several
+//! requests is a `Step` kept with the request in flight.
 
 mod magic_links;
 mod oauth;
@@ -12,15 +13,16 @@ mod sessions;
 mod url;
 mod users;
 
-use std::rc::Rc;
+use crate::prelude::*;
 
 use crate::core::errors::SdkError;
-use crate::core::json::Json;
+use crate::core::json;
 use crate::core::schema::{self, Field};
 use crate::platform::Platform;
-use crate::session::Driver;
+use crate::session::{Driver, Outcome, Then};
+use crate::transport::Reply;
 
-pub use url::parse_url;
+pub use url::UrlMemo;
 
 /// What a successful answer means for the session.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,7 +34,7 @@ enum Effect {
 }
 
 /// One API method whose flow is: validate, send, apply.
-struct Endpoint {
+pub struct Endpoint {
     op: &'static str,
     method: &'static str,
     path: &'static str,
@@ -75,72 +77,160 @@ fn find(op: &str) -> Option<&'static Endpoint> {
     .find(|e| e.op == op)
 }
 
-/// Runs the method named `op` (e.g. `passwords.authenticate`) with `args`.
-pub async fn call<P: Platform + 'static>(
-    driver: &Rc<Driver<P>>,
-    op: &str,
-    args: Json,
-) -> Result<Json, SdkError> {
-    if let Some(endpoint) = find(op) {
-        return run(driver, endpoint, args).await;
+/// Where a call is when its request answers.
+pub enum Step {
+    /// The project's bootstrap arrived: plan the endpoint again with it.
+    Bootstrap {
+        endpoint: &'static Endpoint,
+        args: String,
+        url: bool,
+    },
+    /// The endpoint answered.
+    Finish {
+        endpoint: &'static Endpoint,
+        duration: Option<i64>,
+        url: bool,
+    },
+    Revoke {
+        force_clear: bool,
+    },
+    UserGet,
+    UserUpdate,
+}
+
+/// Starts app call `call`: method `op` with the options object `args`
+/// (JSON text). Its outcome is settled through the host, at once or when
+/// the answers it waits for arrive.
+pub fn begin<P: Platform>(driver: &Driver<P>, call: u32, op: &str, args: &str) {
+    let outcome = match find(op) {
+        Some(endpoint) => plan(driver, call, endpoint, args, false),
+        None => match op {
+            "session.authenticate" => sessions::authenticate(driver, call, args),
+            "session.revoke" => sessions::revoke(driver, call, args),
+            "session.updateSession" => sessions::update(driver, call, args),
+            "user.get" => users::get(driver, call),
+            "user.update" => users::update(driver, call, args),
+            "oauth.start" => Some(oauth::start(driver, args)),
+            "authenticateByUrl" => url::authenticate(driver, call, args),
+            _ => Some(Err(SdkError::usage("Unknown SDK method"))),
+        },
+    };
+    if let Some(outcome) = outcome {
+        driver.settle(call, &outcome);
     }
-    match op {
-        "session.authenticate" => sessions::authenticate(driver, args).await,
-        "session.revoke" => sessions::revoke(driver, args).await,
-        "session.updateSession" => sessions::update(driver, args).await,
-        "user.get" => users::get(driver).await,
-        "user.update" => users::update(driver, args).await,
-        "oauth.start" => oauth::start(driver, args).await,
-        "authenticateByUrl" => url::authenticate(driver, args).await,
-        _ => Err(SdkError::usage("Unknown SDK method")),
+}
+
+/// Continues call `call` with the answer to the request it waited for.
+pub fn resume<P: Platform>(
+    driver: &Driver<P>,
+    call: u32,
+    step: Step,
+    reply: Result<Reply, SdkError>,
+) {
+    let (outcome, url) = match step {
+        Step::Bootstrap {
+            endpoint,
+            args,
+            url,
+        } => match reply {
+            Ok(reply) => {
+                *driver.bootstrap.borrow_mut() = Some(reply.data);
+                (plan(driver, call, endpoint, &args, url), url)
+            }
+            Err(err) => (Some(Err(err)), url),
+        },
+        Step::Finish {
+            endpoint,
+            duration,
+            url,
+        } => {
+            if let Some(step) = endpoint.pkce {
+                pkce::settle(driver, step, &reply);
+            }
+            let outcome = reply.and_then(|reply| match endpoint.effect {
+                Effect::SignIn => driver.authenticated(reply, duration),
+                Effect::None => {
+                    driver.absorb_user(&reply.data);
+                    Ok(reply.data)
+                }
+            });
+            (Some(outcome), url)
+        }
+        Step::Revoke { force_clear } => {
+            (Some(sessions::revoked(driver, force_clear, reply)), false)
+        }
+        Step::UserGet => (Some(users::got(driver, reply)), false),
+        Step::UserUpdate => (
+            Some(reply.map(|reply| {
+                driver.absorb_user(&reply.data);
+                reply.data
+            })),
+            false,
+        ),
+    };
+    match (outcome, url) {
+        (Some(outcome), true) => url::finished(driver, call, outcome),
+        (Some(outcome), false) => driver.settle(call, &outcome),
+        (None, _) => {}
     }
+}
+
+/// Validates the call and sends its request; `Some` when it ended at once.
+fn plan<P: Platform>(
+    driver: &Driver<P>,
+    call: u32,
+    endpoint: &'static Endpoint,
+    args: &str,
+    url: bool,
+) -> Option<Outcome> {
+    let mut body = match schema::body(args, endpoint.fields) {
+        Ok(body) => body,
+        Err(err) => return Some(Err(err)),
+    };
+    fill_redirect_urls(driver, &mut body, endpoint.default_urls);
+    if let Some(step) = endpoint.pkce {
+        if !pkce::prepare(driver, step, &mut body) {
+            let step = Step::Bootstrap {
+                endpoint,
+                args: args.into(),
+                url,
+            };
+            driver.send(
+                "GET",
+                &pkce::bootstrap_path(driver),
+                None,
+                Then::Call { call, step },
+            );
+            return None;
+        }
+    }
+    let duration = json::get(&body, "session_duration_minutes").and_then(json::int);
+    let path = match endpoint.signed_in_path {
+        Some(path) if driver.session_token().is_some() => path,
+        _ => endpoint.path,
+    };
+    let step = Step::Finish {
+        endpoint,
+        duration,
+        url,
+    };
+    driver.send(endpoint.method, path, Some(body), Then::Call { call, step });
+    None
 }
 
 /// Omitted redirect URLs bring the user back to the page that started the
 /// flow, so a flow works without any dashboard-style configuration.
-fn fill_redirect_urls<P: Platform + 'static>(
-    driver: &Rc<Driver<P>>,
-    body: &mut Json,
-    fields: &[&str],
-) {
+fn fill_redirect_urls<P: Platform>(driver: &Driver<P>, body: &mut String, fields: &[&str]) {
     if fields.is_empty() {
         return;
     }
     let href = driver.platform().href();
     let page = href.split(['?', '#']).next().unwrap_or_default();
     for field in fields {
-        if body.get(field).is_none() {
-            body.set(field, Json::str(page));
-        }
-    }
-}
-
-async fn run<P: Platform + 'static>(
-    driver: &Rc<Driver<P>>,
-    endpoint: &Endpoint,
-    args: Json,
-) -> Result<Json, SdkError> {
-    let mut body = schema::body(&args, endpoint.fields)?;
-    fill_redirect_urls(driver, &mut body, endpoint.default_urls);
-    let path = match endpoint.signed_in_path {
-        Some(path) if driver.session_token().is_some() => path,
-        _ => endpoint.path,
-    };
-    if let Some(step) = endpoint.pkce {
-        pkce::prepare(driver, step, &mut body).await?;
-    }
-    let duration = body.get("session_duration_minutes").and_then(Json::as_i64);
-    let reply = driver.request(endpoint.method, path, Some(body)).await;
-    if let Some(step) = endpoint.pkce {
-        pkce::settle(driver, step, &reply);
-    }
-    let reply = reply?;
-    match endpoint.effect {
-        Effect::SignIn => driver.authenticated(reply, duration),
-        Effect::None => {
-            let mut data = reply.data;
-            driver.absorb_user(&mut data);
-            Ok(data)
+        if json::get(body, field).is_none() {
+            let mut quoted = String::new();
+            json::quote(page, &mut quoted);
+            json::push_member(body, field, &quoted);
         }
     }
 }

@@ -1,11 +1,10 @@
 //! PKCE across a redirect: the verifier is kept per public token and flow in
 //! localStorage from the start of a flow until its authenticate call.
 
-use std::rc::Rc;
+use crate::prelude::*;
 
 use crate::core::errors::SdkError;
-use crate::core::json::Json;
-use crate::core::pkce;
+use crate::core::{json, pkce, url};
 use crate::platform::Platform;
 use crate::session::Driver;
 use crate::transport::Reply;
@@ -45,22 +44,16 @@ impl Flow {
     }
 }
 
-/// The project's settings, fetched once per client.
-async fn bootstrap<P: Platform + 'static>(driver: &Rc<Driver<P>>) -> Result<Json, SdkError> {
-    if let Some(settings) = driver.bootstrap.borrow().clone() {
-        return Ok(settings);
-    }
-    let mut path = String::from("/projects/bootstrap/");
-    path.push_str(&crate::core::url::encode_component(
-        &driver.options().public_token,
-    ));
-    let settings = driver.request("GET", &path, None).await?.data;
-    *driver.bootstrap.borrow_mut() = Some(settings.clone());
-    Ok(settings)
+pub fn bootstrap_path<P: Platform>(driver: &Driver<P>) -> String {
+    [
+        "/projects/bootstrap/",
+        &url::encode_component(&driver.options().public_token),
+    ]
+    .concat()
 }
 
 /// Starts a flow: a fresh verifier is stored and its challenge returned.
-pub fn begin<P: Platform + 'static>(driver: &Rc<Driver<P>>, flow: Flow) -> String {
+pub fn begin<P: Platform>(driver: &Driver<P>, flow: Flow) -> String {
     let mut random = [0u8; 32];
     driver.platform().fill(&mut random);
     let verifier = pkce::verifier(&random);
@@ -70,39 +63,37 @@ pub fn begin<P: Platform + 'static>(driver: &Rc<Driver<P>>, flow: Flow) -> Strin
     pkce::challenge(&verifier)
 }
 
-/// Adds `code_challenge` or `code_verifier` to a request body.
-pub async fn prepare<P: Platform + 'static>(
-    driver: &Rc<Driver<P>>,
-    step: Step,
-    body: &mut Json,
-) -> Result<(), SdkError> {
-    match step {
+/// Adds `code_challenge` or `code_verifier` to a request body. False when
+/// the project's bootstrap must be fetched first to know.
+pub fn prepare<P: Platform>(driver: &Driver<P>, step: Step, body: &mut String) -> bool {
+    let (field, value) = match step {
         Step::Start(flow) => {
-            let settings = bootstrap(driver).await?;
-            if settings.get(flow.bootstrap_field()).and_then(Json::as_bool) == Some(true) {
-                body.set("code_challenge", Json::str(begin(driver, flow)));
-            } else {
+            let required = match driver.bootstrap.borrow().as_deref() {
+                Some(settings) => json::get(settings, flow.bootstrap_field()) == Some("true"),
+                None => return false,
+            };
+            if !required {
                 // A verifier left from an earlier flow would not match this one.
                 driver.platform().remove(&driver.storage_key(flow.key()));
+                return true;
             }
+            ("code_challenge", begin(driver, flow))
         }
-        Step::Finish(flow) => {
-            if let Some(verifier) = driver.platform().get(&driver.storage_key(flow.key())) {
-                body.set("code_verifier", Json::str(verifier));
-            }
-        }
-    }
-    Ok(())
+        Step::Finish(flow) => match driver.platform().get(&driver.storage_key(flow.key())) {
+            Some(verifier) => ("code_verifier", verifier),
+            None => return true,
+        },
+    };
+    let mut quoted = String::new();
+    json::quote(&value, &mut quoted);
+    json::push_member(body, field, &quoted);
+    true
 }
 
 /// After an authenticate call the server has seen the verifier: it is
 /// deleted, unless the request never arrived (a network error), so that
 /// retrying remains possible.
-pub fn settle<P: Platform + 'static>(
-    driver: &Rc<Driver<P>>,
-    step: Step,
-    reply: &Result<Reply, SdkError>,
-) {
+pub fn settle<P: Platform>(driver: &Driver<P>, step: Step, reply: &Result<Reply, SdkError>) {
     if let Step::Finish(flow) = step {
         if !matches!(reply, Err(SdkError::Network { .. })) {
             driver.platform().remove(&driver.storage_key(flow.key()));

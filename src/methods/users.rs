@@ -1,51 +1,74 @@
 //! `user.get` and `user.update` (the signed-in user, `/users/me`).
 
-use std::rc::Rc;
-
+use super::Step;
 use crate::core::errors::SdkError;
-use crate::core::json::Json;
+use crate::core::json::{self, Object};
 use crate::core::schema::{self, optional, Kind};
 use crate::platform::Platform;
-use crate::session::Driver;
+use crate::session::{Driver, Outcome, Then};
+use crate::transport::Reply;
 
-/// Fetches the user and refreshes the cached copy.
-pub async fn get<P: Platform + 'static>(driver: &Rc<Driver<P>>) -> Result<Json, SdkError> {
+fn no_session() -> Option<Outcome> {
+    Some(Err(SdkError::usage("There is no session: sign in first")))
+}
+
+pub fn get<P: Platform>(driver: &Driver<P>, call: u32) -> Option<Outcome> {
     if driver.session_token().is_none() {
-        return Err(SdkError::usage("There is no session: sign in first"));
+        return no_session();
     }
-    let mut data = driver.request("GET", "/users/me", None).await?.data;
-    let user = match driver.absorb_user(&mut data) {
-        Some(user) => user,
-        None => {
-            // `users/me` answers with the user itself, beside the envelope's
-            // bookkeeping fields.
-            let mut user = data.clone();
-            user.take("request_id");
-            user.take("status_code");
-            let for_machine = user.clone();
-            driver.step(|m, now| m.user_updated(now, for_machine));
-            user
-        }
+    driver.send(
+        "GET",
+        "/users/me",
+        None,
+        Then::Call {
+            call,
+            step: Step::UserGet,
+        },
+    );
+    None
+}
+
+/// The user from `users/me`, which answers with the user itself beside the
+/// envelope's bookkeeping fields; the cached copy is refreshed with it.
+pub fn got<P: Platform>(driver: &Driver<P>, reply: Result<Reply, SdkError>) -> Outcome {
+    let data = reply?.data;
+    let user = match crate::core::response::user_update(&data) {
+        Some(user) => user.into(),
+        None => json::members(&data)
+            .filter(|(key, _)| {
+                !json::key_is(key, "request_id") && !json::key_is(key, "status_code")
+            })
+            .fold(Object::new(), |o, (key, value)| {
+                o.raw(&json::string_body(key), value)
+            })
+            .finish(),
     };
+    driver.step(|m, now| m.user_updated(now, &user));
     Ok(user)
 }
 
-/// Updates the user's name and untrusted metadata.
-pub async fn update<P: Platform + 'static>(
-    driver: &Rc<Driver<P>>,
-    args: Json,
-) -> Result<Json, SdkError> {
-    let body = schema::body(
-        &args,
+pub fn update<P: Platform>(driver: &Driver<P>, call: u32, args: &str) -> Option<Outcome> {
+    let body = match schema::body(
+        args,
         &[
             optional("name", Kind::Name),
             optional("untrusted_metadata", Kind::Object),
         ],
-    )?;
+    ) {
+        Ok(body) => body,
+        Err(err) => return Some(Err(err)),
+    };
     if driver.session_token().is_none() {
-        return Err(SdkError::usage("There is no session: sign in first"));
+        return no_session();
     }
-    let mut data = driver.request("PUT", "/users/me", Some(body)).await?.data;
-    driver.absorb_user(&mut data);
-    Ok(data)
+    driver.send(
+        "PUT",
+        "/users/me",
+        Some(body),
+        Then::Call {
+            call,
+            step: Step::UserUpdate,
+        },
+    );
+    None
 }

@@ -1,338 +1,254 @@
-//! The platform traits implemented for a real browser page, over the small
-//! JS module `browser.js`.
+//! The platform traits implemented for a real browser page, over the host
+//! object of `pkg/host.js` (one per client). Events travel the other way:
+//! the host calls the exported `Core::event` and `Core::answer`.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+
+use core::cell::Cell;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-use super::{Answer, Clock, CookieJar, Entropy, Http, Page, Request, Signals, Store};
-use crate::core::errors::NetworkReason;
-use crate::core::machine::Now;
-use crate::core::tabs::{Lease, LEASE_RENEW_MS};
-use crate::session::{Driver, PageEvent};
+use super::{Clock, CookieJar, Entropy, Host, Http, Page, Request, Signals, Store};
+use crate::core::machine::{Change, Now};
+use crate::core::tabs::{self, Lease, LEASE_RENEW_MS};
 
-#[wasm_bindgen(module = "/src/platform/browser.js")]
+#[wasm_bindgen]
 extern "C" {
-    type Times;
-    #[wasm_bindgen(method, getter)]
-    fn mono(this: &Times) -> f64;
-    #[wasm_bindgen(method, getter)]
-    fn wall(this: &Times) -> f64;
-    #[wasm_bindgen(js_name = now)]
-    fn js_now() -> Times;
-
-    #[wasm_bindgen(js_name = fillRandom)]
-    pub fn js_fill_random(bytes: &mut [u8]);
-
-    type PageFacts;
-    #[wasm_bindgen(method, getter)]
-    fn href(this: &PageFacts) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn origin(this: &PageFacts) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn hostname(this: &PageFacts) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn https(this: &PageFacts) -> bool;
-    #[wasm_bindgen(method, getter)]
-    fn timezone(this: &PageFacts) -> String;
-    #[wasm_bindgen(js_name = pageInfo)]
-    fn js_page_info() -> PageFacts;
-
-    #[wasm_bindgen(js_name = isOnline)]
-    fn js_is_online() -> bool;
-
-    type JsAnswer;
-    #[wasm_bindgen(method, getter)]
-    fn status(this: &JsAnswer) -> u16;
-    #[wasm_bindgen(method, getter)]
-    fn date(this: &JsAnswer) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn body(this: &JsAnswer) -> String;
-    #[wasm_bindgen(js_name = send)]
-    fn js_send(
+    /// The object `createHost` returns.
+    pub type JsHost;
+    #[wasm_bindgen(method, js_name = monoNow)]
+    fn mono_now(this: &JsHost) -> f64;
+    #[wasm_bindgen(method, js_name = wallNow)]
+    fn wall_now(this: &JsHost) -> f64;
+    #[wasm_bindgen(method, js_name = fillRandom)]
+    fn fill_random(this: &JsHost, bytes: &mut [u8]);
+    /// href, origin, hostname, protocol and time zone, one per line.
+    #[wasm_bindgen(method, js_name = pageInfo)]
+    fn page_info(this: &JsHost) -> String;
+    #[wasm_bindgen(method, js_name = readCookies)]
+    fn read_cookies(this: &JsHost) -> String;
+    #[wasm_bindgen(method, js_name = writeCookie)]
+    fn write_cookie(this: &JsHost, cookie: &str);
+    #[wasm_bindgen(method, js_name = get)]
+    fn storage_get(this: &JsHost, key: &str) -> Option<String>;
+    #[wasm_bindgen(method, js_name = set)]
+    fn storage_set(this: &JsHost, key: &str, value: &str);
+    #[wasm_bindgen(method, js_name = remove)]
+    fn storage_remove(this: &JsHost, key: &str);
+    #[wasm_bindgen(method, js_name = replaceUrl)]
+    fn replace_url(this: &JsHost, href: &str);
+    #[wasm_bindgen(method)]
+    fn navigate(this: &JsHost, url: &str);
+    #[wasm_bindgen(method)]
+    fn send(
+        this: &JsHost,
+        id: u32,
         method: &str,
         url: &str,
         headers: Vec<String>,
         body: Option<String>,
         timeout_ms: f64,
-    ) -> js_sys::Promise;
-
-    #[wasm_bindgen(js_name = readCookies)]
-    fn js_read_cookies() -> String;
-    #[wasm_bindgen(js_name = writeCookie)]
-    fn js_write_cookie(cookie: &str);
-
-    #[wasm_bindgen(js_name = storageGet)]
-    fn js_storage_get(key: &str) -> Option<String>;
-    #[wasm_bindgen(js_name = storageSet)]
-    fn js_storage_set(key: &str, value: &str);
-    #[wasm_bindgen(js_name = storageRemove)]
-    fn js_storage_remove(key: &str);
-
-    #[wasm_bindgen(js_name = replaceUrl)]
-    fn js_replace_url(href: &str);
-    #[wasm_bindgen(js_name = navigate)]
-    fn js_navigate(url: &str);
-
-    #[wasm_bindgen(js_name = setTimer)]
-    fn js_set_timer(callback: &Closure<dyn FnMut()>, delay_ms: f64) -> f64;
-    #[wasm_bindgen(js_name = clearTimer)]
-    fn js_clear_timer(id: f64);
-
-    type Listener;
+    );
+    #[wasm_bindgen(method, js_name = setTimer)]
+    fn set_timer(this: &JsHost, delay_ms: f64);
+    #[wasm_bindgen(method, js_name = setLeaseTimer)]
+    fn set_lease_timer(this: &JsHost, delay_ms: f64);
     #[wasm_bindgen(method)]
-    fn post(this: &Listener, text: &str);
-    #[wasm_bindgen(method, js_name = close)]
-    fn close_listener(this: &Listener);
-    #[wasm_bindgen(js_name = listen)]
-    fn js_listen(
-        channel: &str,
-        storage_key: &str,
-        on_event: &Closure<dyn FnMut(String, String)>,
-    ) -> Listener;
-
-    type Lock;
+    fn post(this: &JsHost, text: &str);
     #[wasm_bindgen(method)]
-    fn release(this: &Lock);
-    #[wasm_bindgen(js_name = lead)]
-    fn js_lead(name: &str, on_leader: &Closure<dyn FnMut()>) -> Option<Lock>;
+    fn lead(this: &JsHost) -> bool;
+    #[wasm_bindgen(method)]
+    fn release(this: &JsHost);
+    #[wasm_bindgen(method)]
+    fn settle(this: &JsHost, call: u32, ok: bool, text: &str);
+    #[wasm_bindgen(method)]
+    fn changed(this: &JsHost, session: bool, user: bool);
+    #[wasm_bindgen(method)]
+    fn close(this: &JsHost);
 }
 
-/// A page of the browser, wired to one session driver.
+/// A page of the browser, as seen through its host object.
 pub struct Browser {
-    /// localStorage keys and lock/channel names, all scoped by public token.
+    host: JsHost,
     lease_key: String,
-    lock_name: String,
     tab_id: u32,
-    listener: Listener,
-    timer_callback: Closure<dyn FnMut()>,
-    timer_id: Cell<Option<f64>>,
-    leader_callback: Closure<dyn FnMut()>,
-    lock: RefCell<Option<Lock>>,
-    /// Storage-lease election where Web Locks are missing.
-    lease_callback: Closure<dyn FnMut()>,
-    lease_timer: Cell<Option<f64>>,
-    _event_callback: Closure<dyn FnMut(String, String)>,
+    /// Electing through the storage lease (no Web Locks in this browser).
+    leasing: Cell<bool>,
 }
 
 impl Browser {
-    /// Wires page events to `driver` (which owns this value).
-    pub fn new(public_token: &str, tab_id: u32, driver: Weak<Driver<Browser>>) -> Browser {
-        let scoped = |suffix: &str| ["latchkey:", public_token, suffix].concat();
-        let with_driver = move |f: &dyn Fn(&Rc<Driver<Browser>>)| {
-            if let Some(driver) = driver.upgrade() {
-                f(&driver);
-            }
-        };
-        let on_timer = with_driver.clone();
-        let on_leader = with_driver.clone();
-        let on_lease = with_driver.clone();
-        let on_event = with_driver;
-        let event_callback = Closure::new(move |kind: String, data: String| {
-            let event = match kind.as_str() {
-                "message" => PageEvent::Message(data),
-                "storage" => PageEvent::Storage(data),
-                "visible" => PageEvent::Visible,
-                "online" => PageEvent::Online,
-                "pageshow" if data == "restored" => PageEvent::Restored,
-                "pagehide" => PageEvent::Hidden,
-                _ => return,
-            };
-            on_event(&|d| d.on_page_event(event.clone()));
-        });
-        let listener = js_listen(&scoped(":channel"), &scoped(":state"), &event_callback);
+    pub fn new(host: JsHost, public_token: &str) -> Browser {
+        let mut id = [0u8; 4];
+        host.fill_random(&mut id);
         Browser {
-            lease_key: scoped(":leader"),
-            lock_name: scoped(":refresh"),
-            tab_id,
-            listener,
-            timer_callback: Closure::new(move || on_timer(&|d| d.on_timer())),
-            timer_id: Cell::new(None),
-            leader_callback: Closure::new(move || on_leader(&|d| d.on_leader(true))),
-            lock: RefCell::new(None),
-            lease_callback: Closure::new(move || {
-                on_lease(&|d| {
-                    let leads = d.platform().lease_step(d.platform().now().wall);
-                    d.on_leader(leads);
-                    d.platform().schedule_lease_tick();
-                })
-            }),
-            lease_timer: Cell::new(None),
-            _event_callback: event_callback,
+            host,
+            lease_key: ["latchkey:", public_token, ":leader"].concat(),
+            tab_id: u32::from_le_bytes(id),
+            leasing: Cell::new(false),
         }
     }
 
-    /// One step of the storage-lease election; returns whether this tab leads.
-    pub fn lease_step(&self, now_wall: i64) -> bool {
+    /// This tab's random id (orders concurrent changes, holds the lease).
+    pub fn tab_id(&self) -> u32 {
+        self.tab_id
+    }
+
+    /// One step of the storage-lease election, then the next tick is armed.
+    /// Returns whether this tab leads.
+    pub fn lease_tick(&self) -> bool {
+        if !self.leasing.get() {
+            return false;
+        }
         let current = self.get(&self.lease_key).as_deref().and_then(Lease::parse);
-        let (leads, write) = crate::core::tabs::lease_step(self.tab_id, now_wall, current);
+        let (leads, write) = tabs::lease_step(self.tab_id, self.now().wall, current);
         if let Some(lease) = write {
             self.set(&self.lease_key, &lease.to_text());
         }
+        self.host.set_lease_timer(LEASE_RENEW_MS as f64);
         leads
     }
 
-    fn stop_lease(&self) {
-        if let Some(id) = self.lease_timer.take() {
-            js_clear_timer(id);
-        }
-        let current = self.get(&self.lease_key).as_deref().and_then(Lease::parse);
-        if current.is_some_and(|lease| lease.holder == self.tab_id) {
-            self.remove(&self.lease_key);
-        }
-    }
-
-    /// Arms the next lease tick (the fallback election runs on its own timer).
-    pub fn schedule_lease_tick(&self) {
-        let id = js_set_timer(&self.lease_callback, LEASE_RENEW_MS as f64);
-        self.lease_timer.set(Some(id));
+    fn page_fact(&self, index: usize) -> String {
+        self.host
+            .page_info()
+            .split('\n')
+            .nth(index)
+            .unwrap_or_default()
+            .into()
     }
 }
 
 impl Http for Browser {
-    async fn send(&self, request: Request) -> Result<Answer, NetworkReason> {
+    fn send(&self, id: u32, request: Request) {
         let headers = request
             .headers
             .into_iter()
-            .flat_map(|(name, value)| [name.to_string(), value])
+            .flat_map(|(name, value)| [name.into(), value])
             .collect();
-        let promise = js_send(
+        self.host.send(
+            id,
             request.method,
             &request.url,
             headers,
             request.body,
             request.timeout_ms as f64,
         );
-        match JsFuture::from(promise).await {
-            Ok(value) => {
-                let answer: JsAnswer = value.unchecked_into();
-                Ok(Answer {
-                    status: answer.status(),
-                    date: answer.date(),
-                    body: answer.body(),
-                })
-            }
-            Err(reason) => Err(match reason.as_string().as_deref() {
-                Some("timeout") => NetworkReason::Timeout,
-                Some("offline") => NetworkReason::Offline,
-                _ => NetworkReason::Unreachable,
-            }),
-        }
+    }
+}
+
+impl Host for Browser {
+    fn settle(&self, call: u32, outcome: Result<&str, &str>) {
+        let (ok, text) = match outcome {
+            Ok(text) => (true, text),
+            Err(text) => (false, text),
+        };
+        self.host.settle(call, ok, text);
+    }
+
+    fn changed(&self, change: Change) {
+        self.host.changed(change.session, change.user);
     }
 }
 
 impl Clock for Browser {
     fn now(&self) -> Now {
-        let times = js_now();
         Now {
-            mono: times.mono() as i64,
-            wall: times.wall() as i64,
+            mono: self.host.mono_now() as i64,
+            wall: self.host.wall_now() as i64,
         }
     }
 }
 
 impl Entropy for Browser {
     fn fill(&self, bytes: &mut [u8]) {
-        js_fill_random(bytes);
+        self.host.fill_random(bytes);
     }
 }
 
 impl CookieJar for Browser {
     fn read(&self) -> String {
-        js_read_cookies()
+        self.host.read_cookies()
     }
 
     fn write(&self, cookie: &str) {
-        js_write_cookie(cookie);
+        self.host.write_cookie(cookie);
     }
 }
 
 impl Store for Browser {
     fn get(&self, key: &str) -> Option<String> {
-        js_storage_get(key)
+        self.host.storage_get(key)
     }
 
     fn set(&self, key: &str, value: &str) {
-        js_storage_set(key, value);
+        self.host.storage_set(key, value);
     }
 
     fn remove(&self, key: &str) {
-        js_storage_remove(key);
+        self.host.storage_remove(key);
     }
 }
 
 impl Page for Browser {
     fn href(&self) -> String {
-        js_page_info().href()
+        self.page_fact(0)
     }
 
     fn origin(&self) -> String {
-        js_page_info().origin()
+        self.page_fact(1)
     }
 
     fn hostname(&self) -> String {
-        js_page_info().hostname()
+        self.page_fact(2)
     }
 
     fn https(&self) -> bool {
-        js_page_info().https()
+        self.page_fact(3) == "https:"
     }
 
     fn timezone(&self) -> String {
-        js_page_info().timezone()
-    }
-
-    fn online(&self) -> bool {
-        js_is_online()
+        self.page_fact(4)
     }
 
     fn replace_url(&self, href: &str) {
-        js_replace_url(href);
+        self.host.replace_url(href);
     }
 
     fn navigate(&self, url: &str) {
-        js_navigate(url);
+        self.host.navigate(url);
     }
 }
 
 impl Signals for Browser {
     fn set_timer(&self, delay_ms: Option<i64>) {
-        if let Some(id) = self.timer_id.take() {
-            js_clear_timer(id);
-        }
-        if let Some(delay) = delay_ms {
-            self.timer_id
-                .set(Some(js_set_timer(&self.timer_callback, delay as f64)));
-        }
+        self.host
+            .set_timer(delay_ms.map_or(-1.0, |d| d.max(0) as f64));
     }
 
     fn post(&self, text: &str) {
-        self.listener.post(text);
+        self.host.post(text);
     }
 
     fn request_leadership(&self) {
-        if self.lock.borrow().is_some() || self.lease_timer.get().is_some() {
-            return;
-        }
-        match js_lead(&self.lock_name, &self.leader_callback) {
-            Some(lock) => *self.lock.borrow_mut() = Some(lock),
+        if !self.host.lead() && !self.leasing.replace(true) {
             // No Web Locks: elect through a storage lease instead.
-            None => self.schedule_lease_tick(),
+            self.host.set_lease_timer(0.0);
         }
     }
 
     fn release_leadership(&self) {
-        if let Some(lock) = self.lock.borrow_mut().take() {
-            lock.release();
+        self.host.release();
+        if self.leasing.replace(false) {
+            self.host.set_lease_timer(-1.0);
+            let current = self.get(&self.lease_key).as_deref().and_then(Lease::parse);
+            if current.is_some_and(|lease| lease.holder == self.tab_id) {
+                self.remove(&self.lease_key);
+            }
         }
-        self.stop_lease();
     }
 
     fn close(&self) {
-        self.set_timer(None);
         self.release_leadership();
-        self.listener.close_listener();
+        self.host.close();
     }
 }

@@ -1,10 +1,10 @@
 //! The browser, behind small traits: everything the session driver needs
-//! from the page, and nothing it decides.
+//! from the page, and nothing it decides. All of it is synchronous: a
+//! request is started here and its answer comes back to the driver later.
 
-use std::future::Future;
+use crate::prelude::*;
 
-use crate::core::errors::NetworkReason;
-use crate::core::machine::Now;
+use crate::core::machine::{Change, Now};
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
@@ -26,8 +26,18 @@ pub struct Answer {
     pub body: String,
 }
 
+/// `fetch`: starts request `id`; the platform reports its answer, or why
+/// there was none, to `Driver::on_answer`.
 pub trait Http {
-    fn send(&self, request: Request) -> impl Future<Output = Result<Answer, NetworkReason>>;
+    fn send(&self, id: u32, request: Request);
+}
+
+/// The app-facing side: settles the promises of app calls and tells which
+/// parts of the visible state changed.
+pub trait Host {
+    /// `outcome` is JSON text: the response on success, the error otherwise.
+    fn settle(&self, call: u32, outcome: Result<&str, &str>);
+    fn changed(&self, change: Change);
 }
 
 pub trait Clock {
@@ -65,14 +75,13 @@ pub trait Page {
     fn hostname(&self) -> String;
     fn https(&self) -> bool;
     fn timezone(&self) -> String;
-    fn online(&self) -> bool;
     fn replace_url(&self, href: &str);
     fn navigate(&self, url: &str);
 }
 
-/// What the driver asks of the page's event machinery: one timer, the
-/// broadcast to other tabs, and leadership among them. Their events come
-/// back through the driver's `on_*` methods.
+/// The page's event machinery: one timer, the broadcast to other tabs, and
+/// leadership among them. Their events come back through the driver's
+/// `on_*` methods.
 pub trait Signals {
     /// Arms the single timer `delay_ms` from now, replacing any other; `None` cancels.
     fn set_timer(&self, delay_ms: Option<i64>);
@@ -85,6 +94,6 @@ pub trait Signals {
 }
 
 /// Everything above: what the driver is generic over.
-pub trait Platform: Http + Clock + Entropy + CookieJar + Store + Page + Signals {}
+pub trait Platform: Http + Host + Clock + Entropy + CookieJar + Store + Page + Signals {}
 
-impl<T: Http + Clock + Entropy + CookieJar + Store + Page + Signals> Platform for T {}
+impl<T: Http + Host + Clock + Entropy + CookieJar + Store + Page + Signals> Platform for T {}
