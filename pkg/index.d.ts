@@ -167,9 +167,10 @@ export interface LatchkeyUsageError extends ErrorBase {
 
 export type LatchkeyError = LatchkeyApiError | LatchkeyNetworkError | LatchkeyValidationError | LatchkeyUsageError;
 
-/** Every promise of the SDK rejects with an instance of this class. */
+/** Every promise of the SDK rejects with an instance of this class; `instanceof` narrows to the union. */
 export declare const LatchkeyError: {
   readonly prototype: LatchkeyError;
+  [Symbol.hasInstance](value: unknown): value is LatchkeyError;
 };
 
 // ---------------------------------------------------------------- options

@@ -50,6 +50,7 @@ run_check() { # a single pass/fail check counted as one test
 run_check fmt cargo fmt --all -- --check
 run_check clippy cargo clippy --workspace --all-targets -- -D warnings
 run_check clippy-wasm cargo clippy -p latchkey --all-targets --target wasm32-unknown-unknown -- -D warnings
+run_check types tsc -p tests/types
 
 # --- native: the pure core and the server ------------------------------------
 echo "==> native: cargo test --workspace"
@@ -59,7 +60,7 @@ count_cargo native "$LOGS/native.log" "${PIPESTATUS[0]}"
 # --- browser: wasm-bindgen-test in headless Chromium against a real server ----
 echo "==> browser: cargo test --target wasm32-unknown-unknown"
 SERVER_DIR=$(mktemp -d)
-./target/debug/latchkey-server --port 0 --data-dir "$SERVER_DIR/data" \
+./target/debug/latchkey-server --port 0 --data-dir "$SERVER_DIR/data" --enable-dev-faults --rate-limit relaxed \
   >"$LOGS/browser-server.log" 2>&1 &
 server_pid=$!
 server_url=""
@@ -83,13 +84,19 @@ fi
 kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
 rm -rf "$SERVER_DIR"
 
-# --- end to end: playwright-core driving Debian Chromium ----------------------
-echo "==> e2e: node --test tests/e2e/"
-node --test --test-concurrency=1 \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$LOGS/e2e.tap" \
-  tests/e2e/ 2>&1 | tee "$LOGS/e2e.log"
-count_tap e2e "$LOGS/e2e.tap" "${PIPESTATUS[0]}"
+# --- JS tiers: playwright-core driving Debian Chromium ------------------------
+# tests/browser: the SDK's public API against real servers; tests/e2e: the demo.
+run_node_tier() {
+  local tier=$1 dir=$2
+  echo "==> $tier: node --test $dir"
+  node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$LOGS/$tier.tap" \
+    "$dir" 2>&1 | tee "$LOGS/$tier.log"
+  count_tap "$tier" "$LOGS/$tier.tap" "${PIPESTATUS[0]}"
+}
+run_node_tier sdk tests/browser/
+run_node_tier e2e tests/e2e/
 
 echo
 if [ "$failed" -gt 0 ]; then echo "failed tiers: ${failed_tiers[*]}"; fi

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, ROOT } from './harness.mjs';
+import { startServer, launchBrowser, ROOT } from '../support/harness.mjs';
 
 let server;
 let browser;

@@ -1,0 +1,125 @@
+// Shared plumbing for the JS test tiers (tests/browser: the SDK in Chromium;
+// tests/e2e: the demo app): a real latchkey-server on a temporary SQLite
+// directory, its dev outbox and backend API, and headless Debian Chromium
+// driven by playwright-core. Nothing here is a mock.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const SERVER_BIN = process.env.LATCHKEY_SERVER_BIN ?? join(ROOT, 'target', 'debug', 'latchkey-server');
+
+/**
+ * Starts a server on a free port with a fresh data directory (or `dataDir`).
+ * `serve` maps URL prefixes to directories (default: the demo and the package).
+ * Fault injection and the movable clock are on; rate limits are relaxed so a
+ * big suite is not throttled (tests of the limiter pass `rateLimit: 'strict'`).
+ */
+export async function startServer({
+  serve = { '/': join(ROOT, 'www'), '/pkg': join(ROOT, 'pkg') },
+  dataDir,
+  port = 0,
+  rateLimit = 'relaxed',
+  args = [],
+} = {}) {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  const argv = ['--port', String(port), '--data-dir', dir, '--enable-dev-faults', '--rate-limit', rateLimit, ...args];
+  for (const [prefix, path] of Object.entries(serve)) argv.push('--serve', `${prefix}=${path}`);
+  const child = spawn(SERVER_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const url = await new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
+    child.stdout.on('data', (chunk) => {
+      log += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(log);
+      if (match) { clearTimeout(timer); resolvePromise(match[1]); }
+    });
+    child.stderr.on('data', (chunk) => { log += chunk; });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${log}`)); });
+  });
+  const credentials = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
+  const server = {
+    url,
+    port: Number(new URL(url).port),
+    dataDir: dir,
+    /** { project_id, public_token, secret } */
+    credentials,
+    publicToken: credentials.public_token,
+    output: () => log,
+    async stop({ keepData = false } = {}) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (!keepData && !dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+    /** Stops and starts again on the same port and data directory. */
+    async restart() {
+      await server.stop({ keepData: true });
+      return startServer({ serve, dataDir: dir, port: server.port, rateLimit, args });
+    },
+    /** Calls the backend face (/v1) with the project secret, as a host backend would. */
+    async v1(method, path, body) {
+      const auth = Buffer.from(`${credentials.project_id}:${credentials.secret}`).toString('base64');
+      const response = await fetch(`${url}/v1${path}`, {
+        method,
+        headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    /** The dev outbox, newest first, optionally for one recipient. */
+    async outbox(recipient) {
+      const query = recipient ? `?recipient=${encodeURIComponent(recipient)}` : '';
+      const response = await fetch(`${url}/dev/outbox${query}`);
+      return (await response.json()).messages;
+    },
+    /** Waits for a message to `recipient` newer than the `seen` ids. */
+    async nextMessage(recipient, { seen = [], timeoutMs = 5_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const fresh = (await server.outbox(recipient)).find((m) => !seen.includes(m.id));
+        if (fresh) return fresh;
+        if (Date.now() > deadline) throw new Error(`no message for ${recipient} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    /** Makes the next `count` requests under `path_prefix` fail and/or wait. */
+    async fault(rule) {
+      const response = await fetch(`${url}/dev/faults`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule),
+      });
+      if (!response.ok) throw new Error(`fault rejected: ${response.status} ${await response.text()}`);
+    },
+    async clearFaults() {
+      await fetch(`${url}/dev/faults`, { method: 'DELETE' });
+    },
+    /** Moves the server's clock forward (expiry tests). */
+    async advanceClock(seconds) {
+      const response = await fetch(`${url}/dev/clock`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance_seconds: seconds }),
+      });
+      if (!response.ok) throw new Error(`clock rejected: ${response.status}`);
+    },
+  };
+  return server;
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Counts the requests a page (or context) sends whose path contains `fragment`. */
+export function countRequests(target, fragment) {
+  const seen = [];
+  target.on('request', (r) => { if (new URL(r.url()).pathname.includes(fragment)) seen.push(Date.now()); });
+  return seen;
+}
