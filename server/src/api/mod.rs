@@ -4,6 +4,7 @@
 //! `mount` function, declare it here and chain its `mount` in [`api`].
 
 pub mod bootstrap;
+pub mod passwords;
 pub mod sessions;
 pub mod users;
 
@@ -14,5 +15,6 @@ pub fn api() -> Api {
     let api = Api::new();
     let api = bootstrap::mount(api);
     let api = sessions::mount(api);
+    let api = passwords::mount(api);
     users::mount(api)
 }

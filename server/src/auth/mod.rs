@@ -3,5 +3,6 @@
 pub mod basic;
 pub mod jwt;
 pub mod keys;
+pub mod passwords;
 pub mod pkce;
 pub mod tokens;

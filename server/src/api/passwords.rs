@@ -1,0 +1,990 @@
+//! Passwords on both faces: create, authenticate, strength check, and reset
+//! by email (start + finish), by existing password and by session.
+//!
+//! Hashing and strength evaluation live in `auth::passwords`; this module
+//! orders the work so that nothing irreversible (a consumed reset token, a
+//! new user) happens before every check that can still fail, and so that
+//! Argon2 never runs inside a database transaction. See the "Passwords"
+//! section of `server/README.md` for the decisions behind each endpoint.
+
+use axum::http::Method;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    api::{sessions::SessionFields, users::NameInput},
+    auth::{
+        passwords::{self as pw, Feedback, Policy},
+        pkce,
+    },
+    dev::outbox::{self, Channel, OutboxMessage},
+    error::{ApiError, ApiResult, ErrorType},
+    http::{Api, Caller, Reply},
+    model::{AuthenticationFactor, FactorType, Name, User},
+    ratelimit,
+    session::{self, AuthedSession, Grant, IssuedSession},
+    state::AppState,
+    store::{
+        one_time::{self, Rejection, Subject, TokenKind, TokenSpec},
+        outbox as outbox_store,
+        users::{self, EmailRow, NewUser, PasswordRow, UserStatus},
+    },
+    validate,
+};
+
+pub fn mount(api: Api) -> Api {
+    pw::warm_up();
+    api.both(Method::POST, "/passwords", create)
+        .both(Method::POST, "/passwords/authenticate", authenticate)
+        .both(Method::POST, "/passwords/strength_check", strength_check)
+        .both(Method::POST, "/passwords/email/reset/start", reset_start)
+        .both(Method::POST, "/passwords/email/reset", reset_by_email)
+        .both(
+            Method::POST,
+            "/passwords/existing_password/reset",
+            reset_by_existing_password,
+        )
+        .both(Method::POST, "/passwords/session/reset", reset_by_session)
+}
+
+/// Reset links live 30 minutes unless the caller asks for 5..=10080.
+pub const DEFAULT_RESET_MINUTES: i64 = 30;
+pub const RESET_MINUTES: std::ops::RangeInclusive<i64> = 5..=10_080;
+
+/// `passwords/session/reset` needs a password, email magic link or email
+/// OTP factor proven this recently (seconds).
+pub const SESSION_RESET_RECENCY_SECS: i64 = 300;
+
+/// The one message for a wrong password, an unknown email and an account
+/// without a password: the caller must not learn which it was.
+const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
+
+/// Largest serialized `trusted_metadata` / `untrusted_metadata` on create.
+const MAX_METADATA_BYTES: usize = 4096;
+const MAX_NAME_CHARS: usize = 256;
+
+// ---- responses ---------------------------------------------------------------
+
+/// Every authenticate-type response of this module (create adds `email_id`).
+#[derive(Debug, Serialize)]
+pub struct AuthResponse {
+    pub user_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_id: Option<String>,
+    pub user: User,
+    #[serde(flatten)]
+    pub session: SessionFields,
+}
+
+impl Reply for AuthResponse {
+    fn changed_user(&self) -> Option<&User> {
+        Some(&self.user)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct StrengthCheckResponse {
+    pub valid_password: bool,
+    pub score: u8,
+    pub breached_password: bool,
+    pub strength_policy: &'static str,
+    pub breach_detection_on_create: bool,
+    pub feedback: Feedback,
+}
+
+impl Reply for StrengthCheckResponse {}
+
+#[derive(Debug, Serialize)]
+pub struct ResetStartResponse {
+    pub user_id: String,
+    pub email_id: String,
+}
+
+impl Reply for ResetStartResponse {}
+
+// ---- shared steps --------------------------------------------------------------
+
+fn policy(state: &AppState) -> Policy {
+    Policy::for_project(state.project.settings.password_config.as_ref())
+}
+
+/// Validates `session_duration_minutes` before any irreversible work.
+fn check_duration(caller: &Caller, requested: Option<i64>) -> ApiResult<Option<i64>> {
+    let minutes = caller.session_minutes(requested);
+    if let Some(minutes) = minutes {
+        validate::session_minutes(minutes)?;
+    }
+    Ok(minutes)
+}
+
+/// `session_custom_claims`: honoured on `/v1` only (a browser must not set
+/// the claims a backend trusts); `null` is absent.
+fn custom_claims(caller: &Caller, claims: Option<Value>) -> ApiResult<Option<Map<String, Value>>> {
+    if caller.is_sdk() {
+        return Ok(None);
+    }
+    claims
+        .filter(|c| !c.is_null())
+        .map(|c| validate::object("session_custom_claims", c))
+        .transpose()
+}
+
+/// Checks a new password against the project's policy: 400 `weak_password`
+/// or `breached_password` with the feedback in the message.
+async fn require_strong(state: &AppState, password: &str, email: &str) -> ApiResult<()> {
+    let strength =
+        pw::evaluate(password.to_string(), Some(email.to_string()), policy(state)).await?;
+    match strength.refusal() {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+/// What a successful call proved, and the session it should start or extend.
+struct Login {
+    user_id: String,
+    factor: AuthenticationFactor,
+    minutes: Option<i64>,
+    existing: Option<AuthedSession>,
+    claims: Option<Map<String, Value>>,
+    /// After a password change: revoke every other session of the user.
+    revoke_others: bool,
+}
+
+async fn finish(
+    state: &AppState,
+    caller: &Caller,
+    login: Login,
+    email_id: Option<String>,
+) -> ApiResult<AuthResponse> {
+    let issued: Option<IssuedSession> = session::issue_or_extend(
+        state,
+        Grant {
+            user_id: login.user_id.clone(),
+            factor: login.factor,
+            duration_minutes: login.minutes,
+            existing: login.existing,
+            attributes: caller.attributes(),
+            custom_claims: login.claims,
+        },
+    )
+    .await?;
+    let keep = issued.as_ref().map(|i| i.session.session_id.clone());
+    let user_id = login.user_id.clone();
+    let revoke = login.revoke_others;
+    let user = state
+        .db
+        .tx(move |tx| {
+            if revoke {
+                db::revoke_sessions_except(tx, &user_id, keep.as_deref())?;
+            }
+            users::require_user(tx, &user_id)
+        })
+        .await?;
+    Ok(AuthResponse {
+        user_id: user.user_id.clone(),
+        email_id,
+        user,
+        session: issued.into(),
+    })
+}
+
+// ---- create --------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct CreateRequest {
+    email: String,
+    password: String,
+    session_duration_minutes: Option<i64>,
+    /// `/v1` only (the frontend uses the Basic header's session).
+    session_token: Option<String>,
+    session_jwt: Option<String>,
+    session_custom_claims: Option<Value>,
+    /// `/v1` only: a browser cannot set them. Applied to a new user only.
+    name: Option<NameInput>,
+    trusted_metadata: Option<Value>,
+    untrusted_metadata: Option<Value>,
+}
+
+fn metadata(field: &str, value: Option<Value>) -> ApiResult<Map<String, Value>> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(Map::new());
+    };
+    let object = validate::object(field, value)?;
+    let size = Value::Object(object.clone()).to_string().len();
+    if size > MAX_METADATA_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "`{field}` may be at most {MAX_METADATA_BYTES} bytes of JSON (got {size})."
+        )));
+    }
+    Ok(object)
+}
+
+fn new_user(caller: &Caller, req: &mut CreateRequest) -> ApiResult<NewUser> {
+    if caller.is_sdk() {
+        return Ok(NewUser::default());
+    }
+    let name = req.name.take().unwrap_or_default();
+    let mut parts = Vec::new();
+    for (field, value) in [
+        ("name.first_name", name.first_name),
+        ("name.middle_name", name.middle_name),
+        ("name.last_name", name.last_name),
+    ] {
+        let value = value.unwrap_or_default();
+        if value.chars().count() > MAX_NAME_CHARS {
+            return Err(ApiError::bad_request(format!(
+                "`{field}` is longer than {MAX_NAME_CHARS} characters."
+            )));
+        }
+        parts.push(value);
+    }
+    let [first_name, middle_name, last_name]: [String; 3] = parts.try_into().unwrap_or_default();
+    Ok(NewUser {
+        status: UserStatus::Active,
+        name: Name {
+            first_name,
+            middle_name,
+            last_name,
+        },
+        trusted_metadata: metadata("trusted_metadata", req.trusted_metadata.take())?,
+        untrusted_metadata: metadata("untrusted_metadata", req.untrusted_metadata.take())?,
+        external_id: None,
+    })
+}
+
+/// Where a created password goes.
+#[derive(Debug, Clone)]
+enum Target {
+    /// No user has this email: create one.
+    NewUser,
+    /// The caller holds a session of this passwordless user: add the password.
+    SignedInUser { user_id: String, email_id: String },
+}
+
+fn duplicate(email: &str, has_password: bool) -> ApiError {
+    let hint = if has_password {
+        "Sign in with the password, or reset it by email."
+    } else {
+        "That account signs in without a password: sign in to it first, or use the password reset email to set one."
+    };
+    ApiError::new(
+        ErrorType::DuplicateEmail,
+        format!("A user with email {email} already exists. {hint}"),
+    )
+}
+
+/// Decides (and re-decides inside the write transaction) where the password goes.
+fn target(conn: &Connection, email: &str, session_user: Option<&str>) -> ApiResult<Target> {
+    let Some((row, password)) = db::email_with_password(conn, email)? else {
+        return Ok(Target::NewUser);
+    };
+    match (password, session_user) {
+        (None, Some(user)) if user == row.user_id => Ok(Target::SignedInUser {
+            user_id: row.user_id,
+            email_id: row.email_id,
+        }),
+        (password, _) => Err(duplicate(email, password.is_some())),
+    }
+}
+
+async fn create(
+    state: AppState,
+    caller: Caller,
+    mut req: CreateRequest,
+) -> ApiResult<AuthResponse> {
+    let email = validate::normalize_email(&req.email)?;
+    pw::check_length("password", &req.password, true)?;
+    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let claims = custom_claims(&caller, req.session_custom_claims.take())?;
+    let new_user = new_user(&caller, &mut req)?;
+    state
+        .limiter
+        .check(&ratelimit::PASSWORD, caller.client.ip, &email)?;
+    let existing = caller
+        .existing_session(
+            &state,
+            req.session_token.as_deref(),
+            req.session_jwt.as_deref(),
+        )
+        .await?;
+    let session_user = existing.as_ref().map(|s| s.row.user_id.clone());
+
+    // Cheap refusals first: no hashing for an address that is taken.
+    let (lookup, user) = (email.clone(), session_user.clone());
+    state
+        .db
+        .call(move |c| target(c, &lookup, user.as_deref()))
+        .await?;
+    require_strong(&state, &req.password, &email).await?;
+    let hash = pw::hash(req.password).await?;
+
+    let now = state.now();
+    let address = email.clone();
+    let (user_id, email_id) = state
+        .db
+        .tx(move |tx| {
+            let (user_id, email_id) = match target(tx, &address, session_user.as_deref())? {
+                Target::NewUser => {
+                    let user_id = users::insert_user(tx, &new_user, now)?;
+                    let email_id = users::insert_email(tx, &user_id, &address, false, now)?;
+                    (user_id, email_id)
+                }
+                Target::SignedInUser { user_id, email_id } => (user_id, email_id),
+            };
+            users::set_password(tx, &user_id, &hash, now)?;
+            Ok((user_id, email_id))
+        })
+        .await?;
+    let login = Login {
+        factor: AuthenticationFactor::password(&email_id, &email, now),
+        user_id,
+        minutes,
+        existing,
+        claims,
+        revoke_others: false,
+    };
+    finish(&state, &caller, login, Some(email_id)).await
+}
+
+// ---- authenticate ------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticateRequest {
+    email: String,
+    password: String,
+    session_duration_minutes: Option<i64>,
+    session_token: Option<String>,
+    session_jwt: Option<String>,
+    session_custom_claims: Option<Value>,
+}
+
+/// The account behind `email` if `password` is its password. Unknown
+/// emails and accounts without a password are verified against a dummy hash
+/// and fail with the same error and message as a wrong password. A correct
+/// password flagged `requires_reset` → 401 `reset_password`.
+async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> ApiResult<(EmailRow, PasswordRow)> {
+    let lookup = email.to_string();
+    let found = state
+        .db
+        .call(move |c| db::email_with_password(c, &lookup))
+        .await?;
+    let (row, stored) = match found {
+        Some((row, Some(stored))) => (Some(row), Some(stored)),
+        _ => (None, None),
+    };
+    let matches = pw::verify(
+        password.to_string(),
+        stored.as_ref().map(|s| s.hash.clone()),
+    )
+    .await?;
+    let (Some(row), Some(stored), true) = (row, stored, matches) else {
+        return Err(ApiError::new(
+            ErrorType::UnauthorizedCredentials,
+            BAD_CREDENTIALS,
+        ));
+    };
+    if stored.requires_reset {
+        return Err(ApiError::new(
+            ErrorType::ResetPassword,
+            "This password must be reset before it can be used: reset it by email.",
+        ));
+    }
+    Ok((row, stored))
+}
+
+async fn authenticate(
+    state: AppState,
+    caller: Caller,
+    req: AuthenticateRequest,
+) -> ApiResult<AuthResponse> {
+    let email = validate::normalize_email(&req.email)?;
+    pw::check_length("password", &req.password, false)?;
+    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let claims = custom_claims(&caller, req.session_custom_claims)?;
+    state
+        .limiter
+        .check(&ratelimit::PASSWORD, caller.client.ip, &email)?;
+    let existing = caller
+        .existing_session(
+            &state,
+            req.session_token.as_deref(),
+            req.session_jwt.as_deref(),
+        )
+        .await?;
+    let (row, _) = check_password(&state, &email, &req.password).await?;
+    let now = state.now();
+    let user_id = row.user_id.clone();
+    state
+        .db
+        .tx(move |tx| users::set_status(tx, &user_id, UserStatus::Active))
+        .await?;
+    let login = Login {
+        factor: AuthenticationFactor::password(&row.email_id, &row.email, now),
+        user_id: row.user_id,
+        minutes,
+        existing,
+        claims,
+        revoke_others: false,
+    };
+    finish(&state, &caller, login, None).await
+}
+
+// ---- strength check ----------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct StrengthCheckRequest {
+    password: String,
+    email: Option<String>,
+}
+
+async fn strength_check(
+    state: AppState,
+    _caller: Caller,
+    req: StrengthCheckRequest,
+) -> ApiResult<StrengthCheckResponse> {
+    pw::check_length("password", &req.password, true)?;
+    let email = req
+        .email
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| validate::normalize_email(&e))
+        .transpose()?;
+    let strength = pw::evaluate(req.password, email, policy(&state)).await?;
+    Ok(StrengthCheckResponse {
+        valid_password: strength.valid,
+        score: strength.score,
+        breached_password: strength.breached,
+        strength_policy: strength.policy.name(),
+        breach_detection_on_create: true,
+        feedback: strength.feedback,
+    })
+}
+
+// ---- reset by email: start ---------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct ResetStartRequest {
+    email: String,
+    login_redirect_url: Option<String>,
+    reset_password_redirect_url: Option<String>,
+    login_expiration_minutes: Option<i64>,
+    reset_password_expiration_minutes: Option<i64>,
+    /// Accepted and ignored: the dev outbox has one plain template.
+    #[allow(dead_code)]
+    reset_password_template_id: Option<String>,
+    /// Accepted and ignored: the dev outbox writes English.
+    #[allow(dead_code)]
+    locale: Option<String>,
+    code_challenge: Option<String>,
+}
+
+fn expiration(field: &str, value: Option<i64>) -> ApiResult<i64> {
+    let minutes = value.unwrap_or(DEFAULT_RESET_MINUTES);
+    if RESET_MINUTES.contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "`{field}` must be between {} and {} (got {minutes}).",
+            RESET_MINUTES.start(),
+            RESET_MINUTES.end()
+        )))
+    }
+}
+
+fn check_redirect(state: &AppState, field: &str, url: &str) -> ApiResult<()> {
+    if state.config.is_allowed_redirect_url(url) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorType::InvalidRedirectUrl,
+            format!(
+                "`{field}` {url:?} is not an allowed redirect URL (an authorized origin, or --allowed-redirect-url)."
+            ),
+        ))
+    }
+}
+
+/// `url` with `stytch_token_type=reset_password&token=…` appended to its
+/// query (kept before any `#fragment`).
+pub fn reset_link(url: &str, token: &str) -> String {
+    let (base, fragment) = match url.find('#') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let separator = match base.find('?') {
+        None => "?",
+        Some(_) if base.ends_with('?') || base.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    format!("{base}{separator}stytch_token_type=reset_password&token={token}{fragment}")
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+async fn reset_start(
+    state: AppState,
+    caller: Caller,
+    req: ResetStartRequest,
+) -> ApiResult<ResetStartResponse> {
+    let email = validate::normalize_email(&req.email)?;
+    let redirect_url = match non_empty(req.reset_password_redirect_url) {
+        Some(url) => url,
+        None => state.config.allowed_redirect_urls.first().cloned().ok_or_else(|| {
+            ApiError::new(
+                ErrorType::InvalidRedirectUrl,
+                "`reset_password_redirect_url` is required: the server has no default (--allowed-redirect-url).",
+            )
+        })?,
+    };
+    check_redirect(&state, "reset_password_redirect_url", &redirect_url)?;
+    if let Some(url) = non_empty(req.login_redirect_url) {
+        check_redirect(&state, "login_redirect_url", &url)?;
+    }
+    let minutes = expiration(
+        "reset_password_expiration_minutes",
+        req.reset_password_expiration_minutes,
+    )?;
+    expiration("login_expiration_minutes", req.login_expiration_minutes)?;
+    let code_challenge = non_empty(req.code_challenge);
+    match &code_challenge {
+        Some(challenge) => pkce::validate_challenge(challenge)?,
+        None if caller.pkce_required(&state) => {
+            return Err(ApiError::bad_request(
+                "`code_challenge` is required: this project requires PKCE for password resets (pkce_required_for_password_resets).",
+            ))
+        }
+        None => {}
+    }
+    state
+        .limiter
+        .check(&ratelimit::SEND, caller.client.ip, &email)?;
+
+    let now = state.now();
+    let address = email.clone();
+    let (row, entry) = state
+        .db
+        .tx(move |tx| {
+            let (row, password) = db::email_with_password(tx, &address)?.ok_or_else(|| {
+                ApiError::new(ErrorType::EmailNotFound, format!("No user has the email {address}."))
+            })?;
+            let issued = one_time::issue(
+                tx,
+                TokenKind::PasswordReset,
+                &TokenSpec {
+                    user_id: Some(row.user_id.clone()),
+                    email_id: Some(row.email_id.clone()),
+                    expires_at: now + minutes * 60,
+                    code_challenge,
+                    redirect_url: Some(redirect_url.clone()),
+                    ..Default::default()
+                },
+                now,
+            )?;
+            let link = reset_link(&redirect_url, &issued.token);
+            let (subject, verb) = if password.is_some() {
+                ("Reset your password", "reset your password")
+            } else {
+                ("Set a password", "set a password for your account")
+            };
+            let message = OutboxMessage {
+                channel: Channel::Email,
+                recipient: address.clone(),
+                subject: subject.into(),
+                body: format!(
+                    "Someone asked to {verb}. If it was you, open this link within {minutes} minutes:\n\n{link}\n\nIf it was not you, ignore this email."
+                ),
+                link: Some(link),
+                code: None,
+            };
+            let entry = outbox_store::insert(tx, &message, now)?;
+            Ok((row, entry))
+        })
+        .await?;
+    outbox::log_delivery(&entry);
+    Ok(ResetStartResponse {
+        user_id: row.user_id,
+        email_id: row.email_id,
+    })
+}
+
+// ---- reset by email: finish --------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct ResetByEmailRequest {
+    token: String,
+    password: String,
+    session_duration_minutes: Option<i64>,
+    code_verifier: Option<String>,
+    session_token: Option<String>,
+    session_jwt: Option<String>,
+    session_custom_claims: Option<Value>,
+}
+
+/// Unknown token → 404 `magic_link_not_found`; used or expired → 401
+/// `unable_to_auth_magic_link` (reset links are email magic links in the
+/// protocol's vocabulary).
+fn token_error(rejection: Rejection) -> ApiError {
+    match rejection {
+        Rejection::NotFound => ApiError::new(
+            ErrorType::MagicLinkNotFound,
+            "No password reset link has this token.",
+        ),
+        Rejection::Expired => ApiError::new(
+            ErrorType::UnableToAuthMagicLink,
+            "This password reset link has expired; request a new one.",
+        ),
+        Rejection::AlreadyUsed | Rejection::TooManyAttempts => ApiError::new(
+            ErrorType::UnableToAuthMagicLink,
+            "This password reset link was already used; request a new one.",
+        ),
+    }
+}
+
+async fn reset_by_email(
+    state: AppState,
+    caller: Caller,
+    req: ResetByEmailRequest,
+) -> ApiResult<AuthResponse> {
+    if req.token.is_empty() {
+        return Err(ApiError::bad_request("`token` must not be empty."));
+    }
+    pw::check_length("password", &req.password, true)?;
+    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let claims = custom_claims(&caller, req.session_custom_claims)?;
+    let existing = caller
+        .existing_session(
+            &state,
+            req.session_token.as_deref(),
+            req.session_jwt.as_deref(),
+        )
+        .await?;
+    let code_verifier = non_empty(req.code_verifier);
+
+    // Look, do not touch: a PKCE mismatch or a weak password leaves the link usable.
+    let now = state.now();
+    let token = req.token.clone();
+    let email = state
+        .db
+        .call(move |c| {
+            let found =
+                db::peek_token(c, TokenKind::PasswordReset, &token, now)?.map_err(token_error)?;
+            let email_id = found.email_id.clone().unwrap_or_default();
+            let email = users::get_email(c, &email_id)?
+                .filter(|e| Some(&e.user_id) == found.user_id.as_ref())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorType::EmailNotFound,
+                        "The email this reset link was sent to no longer belongs to the account.",
+                    )
+                })?;
+            Ok((found, email))
+        })
+        .await?;
+    let (found, email) = email;
+    pkce::verify(found.code_challenge.as_deref(), code_verifier.as_deref())?;
+    require_strong(&state, &req.password, &email.email).await?;
+    let hash = pw::hash(req.password).await?;
+
+    let now = state.now();
+    let token = req.token;
+    let user_id = email.user_id.clone();
+    let email_id = email.email_id.clone();
+    state
+        .db
+        .tx(move |tx| {
+            let redeemed = one_time::redeem(tx, TokenKind::PasswordReset, &token, now)?
+                .map_err(token_error)?;
+            // The same row as peeked; re-checked in case of a concurrent swap.
+            pkce::verify(redeemed.code_challenge.as_deref(), code_verifier.as_deref())?;
+            users::set_password(tx, &user_id, &hash, now)?;
+            users::set_email_verified(tx, &email_id)?;
+            users::set_status(tx, &user_id, UserStatus::Active)?;
+            one_time::invalidate(tx, TokenKind::PasswordReset, Subject::UserId(&user_id), now)?;
+            Ok(())
+        })
+        .await?;
+    let login = Login {
+        factor: AuthenticationFactor::email(
+            FactorType::MagicLink,
+            &email.email_id,
+            &email.email,
+            now,
+        ),
+        user_id: email.user_id,
+        minutes,
+        existing,
+        claims,
+        revoke_others: true,
+    };
+    finish(&state, &caller, login, None).await
+}
+
+// ---- reset by existing password ---------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct ResetByExistingPasswordRequest {
+    email: String,
+    existing_password: String,
+    new_password: String,
+    session_duration_minutes: Option<i64>,
+    session_token: Option<String>,
+    session_jwt: Option<String>,
+    session_custom_claims: Option<Value>,
+}
+
+async fn reset_by_existing_password(
+    state: AppState,
+    caller: Caller,
+    req: ResetByExistingPasswordRequest,
+) -> ApiResult<AuthResponse> {
+    let email = validate::normalize_email(&req.email)?;
+    pw::check_length("existing_password", &req.existing_password, false)?;
+    pw::check_length("new_password", &req.new_password, true)?;
+    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let claims = custom_claims(&caller, req.session_custom_claims)?;
+    state
+        .limiter
+        .check(&ratelimit::PASSWORD, caller.client.ip, &email)?;
+    let existing = caller
+        .existing_session(
+            &state,
+            req.session_token.as_deref(),
+            req.session_jwt.as_deref(),
+        )
+        .await?;
+    let (row, _) = check_password(&state, &email, &req.existing_password).await?;
+    if req.new_password == req.existing_password {
+        return Err(ApiError::new(
+            ErrorType::WeakPassword,
+            "The new password must be different from the existing one.",
+        ));
+    }
+    require_strong(&state, &req.new_password, &email).await?;
+    let hash = pw::hash(req.new_password).await?;
+    let now = state.now();
+    let user_id = row.user_id.clone();
+    state
+        .db
+        .tx(move |tx| {
+            users::set_password(tx, &user_id, &hash, now)?;
+            users::set_status(tx, &user_id, UserStatus::Active)?;
+            one_time::invalidate(tx, TokenKind::PasswordReset, Subject::UserId(&user_id), now)?;
+            Ok(())
+        })
+        .await?;
+    let login = Login {
+        factor: AuthenticationFactor::password(&row.email_id, &row.email, now),
+        user_id: row.user_id,
+        minutes,
+        existing,
+        claims,
+        revoke_others: true,
+    };
+    finish(&state, &caller, login, None).await
+}
+
+// ---- reset by session --------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct ResetBySessionRequest {
+    password: String,
+    session_duration_minutes: Option<i64>,
+    session_token: Option<String>,
+    session_jwt: Option<String>,
+    session_custom_claims: Option<Value>,
+}
+
+/// Whether the session proved a password, an email magic link or an email
+/// OTP within the last [`SESSION_RESET_RECENCY_SECS`].
+fn recently_proven(session: &AuthedSession, now: i64) -> bool {
+    session.row.factors.iter().any(|f| {
+        let kind_ok = (f.kind == FactorType::Password.as_str() && f.delivery_method == "knowledge")
+            || ((f.kind == FactorType::MagicLink.as_str() || f.kind == FactorType::Otp.as_str())
+                && f.delivery_method == "email");
+        kind_ok && f.last_authenticated_at.0 > now - SESSION_RESET_RECENCY_SECS
+    })
+}
+
+/// The email a session's password belongs to: the one of the session's
+/// email factor if it is still the user's, else the user's first email.
+fn session_email(session: &AuthedSession, emails: &[EmailRow]) -> Option<EmailRow> {
+    let factor_email = session.row.factors.iter().find_map(|f| {
+        f.detail
+            .get("email_factor")
+            .and_then(|e| e.get("email_id"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    factor_email
+        .and_then(|id| emails.iter().find(|e| e.email_id == id).cloned())
+        .or_else(|| emails.first().cloned())
+}
+
+async fn reset_by_session(
+    state: AppState,
+    caller: Caller,
+    req: ResetBySessionRequest,
+) -> ApiResult<AuthResponse> {
+    pw::check_length("password", &req.password, true)?;
+    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let claims = custom_claims(&caller, req.session_custom_claims)?;
+    let current = if caller.is_sdk() {
+        caller.require_session()?.clone()
+    } else {
+        session::resolve_args(
+            &state,
+            req.session_token.as_deref(),
+            req.session_jwt.as_deref(),
+        )
+        .await?
+        .ok_or_else(|| ApiError::bad_request("Pass session_token or session_jwt."))?
+    };
+    let now = state.now();
+    if !recently_proven(&current, now) {
+        return Err(ApiError::bad_request(format!(
+            "Resetting a password by session needs a password, email magic link or email OTP factor authenticated in the last {} minutes; sign in again first.",
+            SESSION_RESET_RECENCY_SECS / 60
+        )));
+    }
+    let user_id = current.row.user_id.clone();
+    state
+        .limiter
+        .check(&ratelimit::PASSWORD, caller.client.ip, &user_id)?;
+    let lookup = user_id.clone();
+    let emails = state.db.call(move |c| db::emails_of(c, &lookup)).await?;
+    let email = session_email(&current, &emails).ok_or_else(|| {
+        ApiError::bad_request("This user has no email address; a password needs one.")
+    })?;
+    require_strong(&state, &req.password, &email.email).await?;
+    let hash = pw::hash(req.password).await?;
+    let now = state.now();
+    let target = user_id.clone();
+    state
+        .db
+        .tx(move |tx| {
+            users::set_password(tx, &target, &hash, now)?;
+            one_time::invalidate(tx, TokenKind::PasswordReset, Subject::UserId(&target), now)?;
+            Ok(())
+        })
+        .await?;
+    let login = Login {
+        factor: AuthenticationFactor::password(&email.email_id, &email.email, now),
+        user_id,
+        minutes,
+        existing: Some(current),
+        claims,
+        revoke_others: true,
+    };
+    finish(&state, &caller, login, None).await
+}
+
+// ---- queries -----------------------------------------------------------------
+
+/// The few queries this module needs beyond `store::users` / `store::one_time`.
+mod db {
+    use super::*;
+
+    /// The email row for an (already normalised) address and its user's password, if any.
+    pub fn email_with_password(
+        conn: &Connection,
+        email: &str,
+    ) -> ApiResult<Option<(EmailRow, Option<PasswordRow>)>> {
+        let Some(row) = users::find_email(conn, email)? else {
+            return Ok(None);
+        };
+        let password = users::password_for_user(conn, &row.user_id)?;
+        Ok(Some((row, password)))
+    }
+
+    /// A user's emails, oldest first.
+    pub fn emails_of(conn: &Connection, user_id: &str) -> ApiResult<Vec<EmailRow>> {
+        let ids = conn
+            .prepare_cached(
+                "SELECT email_id FROM emails WHERE user_id = ?1 ORDER BY created_at, rowid",
+            )?
+            .query_map(params![user_id], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) = users::get_email(conn, &id)? {
+                rows.push(row);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Finds a link token by value without consuming it, with the same
+    /// verdicts as `one_time::redeem`.
+    pub fn peek_token(
+        conn: &Connection,
+        kind: TokenKind,
+        token: &str,
+        now: i64,
+    ) -> ApiResult<Result<one_time::OneTimeToken, Rejection>> {
+        let token_id: Option<String> = conn
+            .query_row(
+                "SELECT token_id FROM one_time_tokens WHERE kind = ?1 AND token_hash = ?2",
+                params![kind.as_str(), crate::auth::tokens::hash_token(token)],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let Some(found) = token_id
+            .map(|id| one_time::get(conn, &id))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(Err(Rejection::NotFound));
+        };
+        if found.used_at.is_some() {
+            return Ok(Err(Rejection::AlreadyUsed));
+        }
+        if found.expires_at <= now {
+            return Ok(Err(Rejection::Expired));
+        }
+        Ok(Ok(found))
+    }
+
+    /// Revokes every session of `user_id` except `keep`.
+    pub fn revoke_sessions_except(
+        conn: &Connection,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> ApiResult<usize> {
+        Ok(conn.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND session_id IS NOT ?2",
+            params![user_id, keep],
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_links_keep_the_query_and_fragment() {
+        assert_eq!(
+            reset_link("http://localhost:5173/reset", "T"),
+            "http://localhost:5173/reset?stytch_token_type=reset_password&token=T"
+        );
+        assert_eq!(
+            reset_link("http://localhost:5173/reset?next=%2Fhome", "T"),
+            "http://localhost:5173/reset?next=%2Fhome&stytch_token_type=reset_password&token=T"
+        );
+        assert_eq!(
+            reset_link("http://localhost:5173/reset?", "T"),
+            "http://localhost:5173/reset?stytch_token_type=reset_password&token=T"
+        );
+        assert_eq!(
+            reset_link("http://localhost:5173/app?x=1#/reset", "T"),
+            "http://localhost:5173/app?x=1&stytch_token_type=reset_password&token=T#/reset"
+        );
+    }
+}
