@@ -8,16 +8,36 @@ export function startSdkServer(options = {}) {
 }
 
 /** Opens the test page and creates `window.client` with `options` (baseUrl defaults to the server). */
-export async function openClient(context, server, options = {}) {
+export async function openClient(context, server, options = {}, { path = '/', origin = server.url } = {}) {
+  const page = await openPage(context, server, { path, origin });
+  await createClientIn(page, server, options);
+  return page;
+}
+
+/** Opens the test page (at `path`, on `origin`) without creating a client. */
+export async function openPage(context, server, { path = '/', origin = server.url } = {}) {
   const page = await context.newPage();
   page.on('pageerror', (e) => { throw e; });
-  await page.goto(`${server.url}/`);
+  await page.goto(`${origin}${path}`);
   await page.waitForFunction(() => window.latchkey);
+  return page;
+}
+
+/**
+ * Creates `window.client` in `page` and waits for `ready`; also records every
+ * notification into `window.events` ({session, user, state}: arrays of the values).
+ */
+export async function createClientIn(page, server, options = {}) {
   await page.evaluate(({ publicToken, options }) => {
     window.client = window.latchkey.createClient(publicToken, options);
+    window.events = { session: [], user: [], state: [] };
+    window.unsubscribe = {
+      session: window.client.session.onChange((s) => window.events.session.push(s)),
+      user: window.client.user.onChange((u) => window.events.user.push(u)),
+      state: window.client.onStateChange((s) => window.events.state.push(s)),
+    };
     return window.client.ready;
   }, { publicToken: server.publicToken, options: { baseUrl: server.url, ...options } });
-  return page;
 }
 
 /** Runs `fn(client, arg)` in the page; a rejection comes back as `{ error }` with its fields. */
@@ -31,4 +51,113 @@ export function inPage(page, fn, arg) {
       return { error: { ...e, name: e.name, message: e.message, isLatchkeyError: e instanceof window.latchkey.LatchkeyError } };
     }
   }, { source: fn.toString(), arg });
+}
+
+/** Like inPage, but throws when the call rejected (for steps that must succeed). */
+export async function mustInPage(page, fn, arg) {
+  const { value, error } = await inPage(page, fn, arg);
+  if (error) throw new Error(`${fn} failed: ${JSON.stringify(error)}`);
+  return value;
+}
+
+/** The client's app-visible state and the counts of notifications so far. */
+export function snapshot(page) {
+  return page.evaluate(() => ({
+    session: window.client.session.getSync(),
+    user: window.client.user.getSync(),
+    tokens: window.client.session.getTokens(),
+    sessionInfo: window.client.session.getInfo(),
+    userInfo: window.client.user.getInfo(),
+    counts: { session: window.events.session.length, user: window.events.user.length, state: window.events.state.length },
+  }));
+}
+
+/** The notifications recorded in the page so far. */
+export function events(page) {
+  return page.evaluate(() => window.events);
+}
+
+let counter = 0;
+/** A fresh address for each call (users never collide across tests). */
+export function uniqueEmail(tag = 'user') {
+  counter += 1;
+  return `${tag}-${process.pid}-${Date.now().toString(36)}-${counter}@example.com`;
+}
+
+/** A fresh E.164 number (+1 555 01xx xxxx style, unique per call). */
+export function uniquePhone() {
+  counter += 1;
+  return `+1555${String((Date.now() + counter) % 10_000_000).padStart(7, '0')}`;
+}
+
+/** A password zxcvbn scores 4 and no breach list holds. */
+export const STRONG_PASSWORD = 'vivid-Quokka-marches-47-Lanterns!';
+
+/** Polls `check` (sync or async) until it returns a truthy value, or fails after `timeoutMs`. */
+export async function waitFor(check, { timeoutMs = 5_000, intervalMs = 25, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * Absence can only be observed over time: waits `ms` so that a duplicate
+ * notification or an extra request would have arrived. Used only after the
+ * awaited change itself has been observed.
+ */
+export function quietPeriod(ms = 300) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The cookies the browser context holds for the server's URL, by name. */
+export async function cookieMap(context, url) {
+  const cookies = await context.cookies(url);
+  return Object.fromEntries(cookies.map((c) => [c.name, c]));
+}
+
+/**
+ * Records the requests (method, path, time, page, body) that `target` (a page
+ * or a context) sends to paths containing `fragment`, and their responses.
+ */
+export function recordRequests(target, fragment, { method = 'POST' } = {}) {
+  const log = [];
+  target.on('request', (r) => {
+    const url = new URL(r.url());
+    if (!url.pathname.includes(fragment) || r.method() !== method) return;
+    const entry = { at: Date.now(), path: url.pathname, body: r.postData(), page: r.frame()?.page?.() ?? null, status: null };
+    log.push(entry);
+    r.response().then((res) => { entry.status = res?.status() ?? 0; }, () => { entry.status = 0; });
+  });
+  return log;
+}
+
+/** Signs up a new password user in `page` and returns { email, password, response }. */
+export async function signUp(page, { email = uniqueEmail(), password = STRONG_PASSWORD, minutes = 60 } = {}) {
+  const response = await mustInPage(page, (c, a) => c.passwords.create({ email: a.email, password: a.password, session_duration_minutes: a.minutes }), { email, password, minutes });
+  return { email, password, response };
+}
+
+/** Creates a password user through the backend API (no browser involved). */
+export async function createUserViaBackend(server, { email = uniqueEmail('backend'), password = STRONG_PASSWORD, minutes = 60 } = {}) {
+  const r = await server.v1('POST', '/passwords', { email, password, session_duration_minutes: minutes });
+  if (r.status !== 200) throw new Error(`backend password create failed: ${JSON.stringify(r)}`);
+  return { email, password, response: r.body };
+}
+
+/** Headless Chromium with extra command-line switches (e.g. host resolver rules). */
+export async function launchBrowserWith(extraArgs) {
+  const { chromium } = await import('playwright-core');
+  const { CHROMIUM_ARGS } = await import('../support/harness.mjs');
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/** The server clock's offset from real time, in seconds (moved by /dev/clock). */
+export async function serverClockOffset(server) {
+  const response = await fetch(`${server.url}/dev/clock`);
+  return (await response.json()).offset_seconds;
 }
