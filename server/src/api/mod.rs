@@ -4,6 +4,9 @@
 //! `mount` function, declare it here and chain its `mount` in [`api`].
 
 pub mod bootstrap;
+pub mod magic_links;
+pub mod oauth;
+pub mod otps;
 pub mod passwords;
 pub mod sessions;
 pub mod users;
@@ -16,5 +19,8 @@ pub fn api() -> Api {
     let api = bootstrap::mount(api);
     let api = sessions::mount(api);
     let api = passwords::mount(api);
+    let api = magic_links::mount(api);
+    let api = otps::mount(api);
+    let api = oauth::mount(api);
     users::mount(api)
 }

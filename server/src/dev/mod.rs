@@ -1,6 +1,7 @@
 //! Development facilities under `/dev`: the outbox (always on), fault injection and the movable clock (behind `--enable-dev-faults`).
 
 pub mod faults;
+pub mod idp;
 pub mod outbox;
 
 use axum::{
@@ -15,7 +16,10 @@ use crate::{clock::Timestamp, error::ApiResult, http::Input, state::AppState};
 
 /// The `/dev` routes for this configuration.
 pub fn routes(state: &AppState) -> Router<AppState> {
-    let mut router = Router::new().route("/dev/outbox", get(outbox::list).delete(outbox::clear));
+    let mut router = Router::new()
+        .route("/dev/outbox", get(outbox::list).delete(outbox::clear))
+        // The OAuth development identity provider (always on; under /idp, see idp.rs).
+        .merge(idp::routes());
     if state.config.enable_dev_faults {
         router = router
             .route(
