@@ -1464,3 +1464,55 @@ async fn a_password_flagged_for_reset_must_be_reset_first() {
     assert_eq!(r.data()["user"]["password"]["requires_reset"], false);
     sdk_login(&t, "ada@example.com", STRONG_2).await.data();
 }
+
+#[tokio::test]
+async fn concurrent_logins_queue_for_hashing_slots_and_all_succeed() {
+    let t = relaxed().await;
+    let emails = ["c1@example.com", "c2@example.com", "c3@example.com"];
+    for email in emails {
+        sdk_create(&t, email, STRONG).await;
+    }
+    let attempts = emails.iter().cycle().take(9).map(|email| {
+        let password = if email.starts_with("c3") {
+            "wrong-password-1"
+        } else {
+            STRONG
+        };
+        sdk_login(&t, email, password)
+    });
+    let replies = futures_join(attempts).await;
+    for (i, reply) in replies.iter().enumerate() {
+        if i % 3 == 2 {
+            reply.error(401, "unauthorized_credentials");
+        } else {
+            reply.data();
+        }
+    }
+}
+
+/// Runs the futures concurrently (no extra dependency needed).
+async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (slot, future) in outputs.iter_mut().zip(pending.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *slot = Some(value),
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
+}

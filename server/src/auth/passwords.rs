@@ -11,7 +11,7 @@
 //! the most common passwords from public breach corpora (there is no network
 //! access, so no HaveIBeenPwned lookup).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use argon2::{
     password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier},
@@ -63,20 +63,27 @@ pub fn hash_slots() -> usize {
         .clamp(1, 8)
 }
 
-fn semaphore() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS.get_or_init(|| Semaphore::new(hash_slots()))
+fn semaphore() -> &'static Arc<Semaphore> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    SLOTS.get_or_init(|| Arc::new(Semaphore::new(hash_slots())))
 }
 
 /// Runs CPU-heavy password work on the blocking pool, within the slot limit.
+/// The slot moves into the blocking task, so a request cancelled while it
+/// hashes still holds its slot until the hash is done.
 async fn run_limited<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    let _permit = semaphore()
-        .acquire()
+    let permit = semaphore()
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|e| ApiError::internal(format_args!("password hashing slots closed: {e}")))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::internal(format_args!("password hashing task failed: {e}")))
+    tokio::task::spawn_blocking(move || {
+        let value = work();
+        drop(permit);
+        value
+    })
+    .await
+    .map_err(|e| ApiError::internal(format_args!("password hashing task failed: {e}")))
 }
 
 /// Argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) of `password`.
