@@ -129,9 +129,11 @@ export function recordRequests(target, fragment, { method = 'POST' } = {}) {
   target.on('request', (r) => {
     const url = new URL(r.url());
     if (!url.pathname.includes(fragment) || r.method() !== method) return;
-    const entry = { at: Date.now(), path: url.pathname, body: r.postData(), page: r.frame()?.page?.() ?? null, status: null };
+    let page = null;
+    try { page = r.frame().page(); } catch { /* a worker's request */ }
+    const entry = { at: Date.now(), path: url.pathname, body: r.postData(), page, status: null, doneAt: null };
     log.push(entry);
-    r.response().then((res) => { entry.status = res?.status() ?? 0; }, () => { entry.status = 0; });
+    r.response().then((res) => { entry.status = res?.status() ?? 0; entry.doneAt = Date.now(); }, () => { entry.status = 0; entry.doneAt = Date.now(); });
   });
   return log;
 }
