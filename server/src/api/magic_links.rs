@@ -424,30 +424,30 @@ async fn send_link(
             let mut extra = Map::new();
             let is_login_or_create = matches!(target, Target::LoginOrCreate);
             let (user_id, email_id, user_created, signup) = match target {
-                Target::LoginOrCreate | Target::Existing => {
-                    match users::find_email(tx, &email)? {
-                        Some(row) => {
-                            let pending = passwordless::user_status(tx, &row.user_id)?.as_deref()
-                                == Some(UserStatus::Pending.as_str());
-                            (row.user_id, row.email_id, false, pending)
-                        }
-                        None if matches!(target, Target::Existing) => return Err(ApiError::new(
+                Target::LoginOrCreate | Target::Existing => match users::find_email(tx, &email)? {
+                    Some(row) => {
+                        let pending = passwordless::user_status(tx, &row.user_id)?.as_deref()
+                            == Some(UserStatus::Pending.as_str());
+                        (row.user_id, row.email_id, false, pending)
+                    }
+                    None if matches!(target, Target::Existing) => {
+                        return Err(ApiError::new(
                             ErrorType::EmailNotFound,
                             format!(
                                 "No user has the email {email}; use login_or_create to sign up."
                             ),
-                        )),
-                        None => {
-                            let new_user = NewUser {
-                                status: UserStatus::Pending,
-                                ..Default::default()
-                            };
-                            let user_id = users::insert_user(tx, &new_user, now)?;
-                            let email_id = users::insert_email(tx, &user_id, &email, false, now)?;
-                            (user_id, email_id, true, true)
-                        }
+                        ))
                     }
-                }
+                    None => {
+                        let new_user = NewUser {
+                            status: UserStatus::Pending,
+                            ..Default::default()
+                        };
+                        let user_id = users::insert_user(tx, &new_user, now)?;
+                        let email_id = users::insert_email(tx, &user_id, &email, false, now)?;
+                        (user_id, email_id, true, true)
+                    }
+                },
                 Target::Attach(user_id) => {
                     let (email_id, is_new) = attach_target_email(tx, &user_id, &email, now)?;
                     if is_new {
