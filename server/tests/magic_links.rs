@@ -953,3 +953,75 @@ async fn a_link_survives_a_restart() {
     assert_eq!(r.ok()["user"]["status"], "active");
     let _unused: Value = r.body.clone();
 }
+
+#[tokio::test]
+async fn a_passwordless_proof_of_an_unverified_email_flags_the_password() {
+    const PASSWORD: &str = "Tulip-Garden-Orbit-42";
+    let t = TestServer::start().await;
+    // Someone set a password on an address they never proved.
+    t.v1(
+        Method::POST,
+        "/passwords",
+        Some(json!({"email": "owner@example.com", "password": PASSWORD})),
+    )
+    .await
+    .ok();
+    let login = json!({"email": "owner@example.com", "password": PASSWORD});
+    t.v1(Method::POST, "/passwords/authenticate", Some(login.clone()))
+        .await
+        .ok();
+    // The inbox's owner signs in by magic link: the password needs a reset now.
+    t.v1(
+        Method::POST,
+        "/magic_links/email/send",
+        Some(json!({"email": "owner@example.com", "login_magic_link_url": LOGIN_URL})),
+    )
+    .await
+    .ok();
+    let token = latest_token(&t, "owner@example.com").await;
+    let r = t
+        .v1(
+            Method::POST,
+            "/magic_links/authenticate",
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.ok()["user"]["password"]["requires_reset"], true);
+    t.v1(Method::POST, "/passwords/authenticate", Some(login.clone()))
+        .await
+        .error(401, "reset_password");
+
+    // A verified email (magic-link user who then added a password): a
+    // later magic link leaves the password alone.
+    let verified = t.login("verified@example.com", 60).await;
+    t.v1(
+        Method::POST,
+        "/passwords",
+        Some(json!({"email": "verified@example.com", "password": PASSWORD, "session_token": verified.session_token})),
+    )
+    .await
+    .ok();
+    t.v1(
+        Method::POST,
+        "/magic_links/email/send",
+        Some(json!({"email": "verified@example.com", "login_magic_link_url": LOGIN_URL})),
+    )
+    .await
+    .ok();
+    let token = latest_token(&t, "verified@example.com").await;
+    let r = t
+        .v1(
+            Method::POST,
+            "/magic_links/authenticate",
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.ok()["user"]["password"]["requires_reset"], false);
+    t.v1(
+        Method::POST,
+        "/passwords/authenticate",
+        Some(json!({"email": "verified@example.com", "password": PASSWORD})),
+    )
+    .await
+    .ok();
+}

@@ -973,3 +973,39 @@ async fn the_frontend_face_needs_an_authorized_origin() {
     r.error(403, "bad_domain_for_stytch_sdk");
     let _ = ORIGIN;
 }
+
+#[tokio::test]
+async fn linking_an_unverified_password_account_flags_the_password() {
+    const PASSWORD: &str = "Tulip-Garden-Orbit-42";
+    let t = TestServer::start().await;
+    let b = Browser::new();
+    let created = t
+        .v1(
+            Method::POST,
+            "/passwords",
+            Some(json!({"email": "hijack@example.com", "password": PASSWORD})),
+        )
+        .await;
+    let user_id = created.ok()["user_id"].clone();
+    let (redirect, verifier) =
+        sign_in_at_idp(&b, &t, "google", &[("email", "hijack@example.com")]).await;
+    let token = query_param(&redirect, "token").unwrap();
+    let r = t
+        .v1(
+            Method::POST,
+            "/oauth/authenticate",
+            Some(json!({"token": token, "code_verifier": verifier})),
+        )
+        .await;
+    let body = r.ok();
+    assert_eq!(body["user_id"], user_id);
+    assert_eq!(body["user"]["emails"][0]["verified"], true);
+    assert_eq!(body["user"]["password"]["requires_reset"], true);
+    t.v1(
+        Method::POST,
+        "/passwords/authenticate",
+        Some(json!({"email": "hijack@example.com", "password": PASSWORD})),
+    )
+    .await
+    .error(401, "reset_password");
+}

@@ -566,7 +566,7 @@ pub fn confirm_email(
 ) -> ApiResult<String> {
     match (users::get_email(tx, email_id)?, attach) {
         (Some(row), _) if row.user_id == user_id => {
-            users::set_email_verified(tx, email_id)?;
+            passwordless::verify_email_by_proof(tx, &row)?;
             Ok(row.email)
         }
         (None, Some(address)) => {

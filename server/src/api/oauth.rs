@@ -476,7 +476,7 @@ fn email_for_user(
 ) -> ApiResult<Option<String>> {
     match users::find_email(tx, email)? {
         Some(row) if row.user_id == user_id => {
-            users::set_email_verified(tx, &row.email_id)?;
+            passwordless::verify_email_by_proof(tx, &row)?;
             Ok(Some(row.email_id))
         }
         Some(_) => Ok(None),
@@ -528,7 +528,7 @@ pub async fn allow(
                         };
                         let (user_id, email_id, created) = match existing {
                             Some(row) => {
-                                users::set_email_verified(tx, &row.email_id)?;
+                                passwordless::verify_email_by_proof(tx, &row)?;
                                 (row.user_id, Some(row.email_id), false)
                             }
                             None => {

@@ -19,6 +19,7 @@ use crate::{
     store::{
         is_unique_violation,
         one_time::{self, OneTimeToken, TokenKind},
+        users,
     },
 };
 
@@ -117,6 +118,23 @@ pub fn insert_phone_with_id(
     Ok(())
 }
 
+/// Marks an email verified by a passwordless proof (magic link, OTP,
+/// OAuth). If it was unverified and its user has a password, the password
+/// is flagged `requires_reset`: whoever set it never proved they own the
+/// inbox (pre-hijacking defence, as the real service does). Returns whether
+/// the password was flagged.
+pub fn verify_email_by_proof(conn: &Connection, email: &users::EmailRow) -> ApiResult<bool> {
+    if email.verified {
+        return Ok(false);
+    }
+    users::set_email_verified(conn, &email.email_id)?;
+    if users::password_for_user(conn, &email.user_id)?.is_some() {
+        users::set_password_requires_reset(conn, &email.user_id, true)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 /// A user's `status` (`active` / `pending`), or `None` if there is no such user.
 pub fn user_status(conn: &Connection, user_id: &str) -> ApiResult<Option<String>> {
     Ok(conn
@@ -183,7 +201,7 @@ pub fn latest_code(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{one_time::TokenSpec, users, Db};
+    use crate::store::{one_time::TokenSpec, Db};
 
     #[test]
     fn peeking_does_not_consume_and_pending_ids_are_found() {
