@@ -2,6 +2,9 @@
 // core uses (src/platform/browser.rs calls these methods), and the page's
 // events delivered back to it. Nothing here decides anything.
 
+// The SDK version reported in X-SDK-Client; kept equal to package.json by a test.
+export const VERSION = '0.1.0';
+
 let timezone = '';
 try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { /* unknown */ }
 
@@ -11,6 +14,22 @@ try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch
  */
 export function createHost(publicToken, app) {
   const prefix = `latchkey:${publicToken}:`;
+  const uuid = () => {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  };
+  const storage = {
+    // Storage can throw (disabled, quota, sandboxed iframes): the session
+    // then lives in memory for this page only.
+    get: (key) => { try { return localStorage.getItem(key); } catch { return null; } },
+    set: (key, value) => { try { localStorage.setItem(key, value); } catch { /* see above */ } },
+  };
+  let persistentId = storage.get(`${prefix}device`);
+  if (!persistentId) storage.set(`${prefix}device`, (persistentId = `persistent-id-${uuid()}`));
+  const appSessionId = `app-session-id-${uuid()}`;
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`${prefix}channel`) : null;
   let core = null;
   let timer;
@@ -39,19 +58,34 @@ export function createHost(publicToken, app) {
     pageInfo: () => [location.href, location.origin, location.hostname, location.protocol, timezone].join('\n'),
     readCookies: () => document.cookie,
     writeCookie: (cookie) => { document.cookie = cookie; },
-    // Storage can throw (disabled, quota, sandboxed iframes): the session
-    // then lives in memory for this page only.
-    get: (key) => { try { return localStorage.getItem(key); } catch { return null; } },
-    set: (key, value) => { try { localStorage.setItem(key, value); } catch { /* see above */ } },
+    get: storage.get,
+    set: storage.set,
     remove: (key) => { try { localStorage.removeItem(key); } catch { /* see above */ } },
     replaceUrl: (href) => history.replaceState(history.state, '', href),
     navigate: (url) => location.assign(url),
-    /** fetch with a timeout; answers core.answer(id, status, date, body, failure). */
-    send(id, method, url, headers, body, timeoutMs) {
+    /**
+     * fetch with the protocol's headers and a timeout; answers
+     * core.answer(id, status, date, body, failure).
+     */
+    send(id, method, url, sessionToken, body, timeoutMs) {
       const abort = new AbortController();
       const deadline = setTimeout(() => abort.abort(), timeoutMs);
-      const init = { method, headers: {}, credentials: 'include', signal: abort.signal };
-      for (let i = 0; i + 1 < headers.length; i += 2) init.headers[headers[i]] = headers[i + 1];
+      const client = {
+        event_id: `event-id-${uuid()}`,
+        app_session_id: appSessionId,
+        persistent_id: persistentId,
+        client_sent_at: new Date().toISOString(),
+        timezone,
+        app: { identifier: location.hostname },
+        sdk: { identifier: 'latchkey', version: VERSION },
+      };
+      const headers = {
+        Authorization: `Basic ${btoa(`${publicToken}:${sessionToken ?? publicToken}`)}`,
+        'X-SDK-Client': btoa(JSON.stringify(client)),
+        'X-SDK-Parent-Host': location.origin,
+      };
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const init = { method, headers, credentials: 'include', signal: abort.signal };
       if (body !== undefined) init.body = body;
       fetch(url, init)
         .then(async (r) => [r.status, r.headers.get('date') || '', await r.text(), ''])

@@ -146,6 +146,10 @@ function makeClient(publicToken, options) {
       core.call(id, op, text);
     });
   };
+  // The session and user objects change only with a notification (so their
+  // identity is stable between changes); tokens rotate on every refresh and
+  // the cache flag flips on confirmation without one, so those are read live.
+  const live = () => (core ? JSON.parse(core.state()) : state);
   const subscribe = (set) => (callback) => {
     set.add(callback);
     return () => set.delete(callback);
@@ -167,8 +171,11 @@ function makeClient(publicToken, options) {
     ready: started,
     session: {
       getSync: () => state.session,
-      getInfo: () => ({ session: state.session, fromCache: state.from_cache }),
-      getTokens: () => (state.session_token ? { session_token: state.session_token, session_jwt: state.session_jwt } : null),
+      getInfo: () => ({ session: state.session, fromCache: live().from_cache }),
+      getTokens: () => {
+        const now = live();
+        return now.session_token ? { session_token: now.session_token, session_jwt: now.session_jwt } : null;
+      },
       onChange: subscribe(listeners.session),
       authenticate: (opts) => call('session.authenticate', opts),
       revoke: (opts) => call('session.revoke', opts),
@@ -176,7 +183,7 @@ function makeClient(publicToken, options) {
     },
     user: {
       getSync: () => state.user,
-      getInfo: () => ({ user: state.user, fromCache: state.from_cache }),
+      getInfo: () => ({ user: state.user, fromCache: live().from_cache }),
       get: () => call('user.get'),
       update: (opts) => call('user.update', opts),
       onChange: subscribe(listeners.user),

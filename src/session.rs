@@ -18,7 +18,7 @@ use crate::core::state::Snapshot;
 use crate::core::tabs::{self, Message};
 use crate::methods::{self, Step};
 use crate::platform::{Answer, Platform};
-use crate::transport::{self, Identity, Reply};
+use crate::transport::{self, Reply};
 
 /// A page event the driver reacts to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,6 @@ pub struct Driver<P: Platform> {
     options: Options,
     platform: P,
     machine: RefCell<Machine>,
-    identity: Identity,
     state_key: String,
     closed: Cell<bool>,
     next_request: Cell<u32>,
@@ -69,14 +68,7 @@ impl<P: Platform> Driver<P> {
     /// Starts a session for this page: restores from cookie and cache, joins
     /// the other tabs, and asks to lead them.
     pub fn start(options: Options, tab_id: u32, platform: P) -> Driver<P> {
-        let key = |suffix: &str| ["latchkey:", &options.public_token, ":", suffix].concat();
-        let state_key = key("state");
-        let device_key = key("device");
-        let persistent_id = platform.get(&device_key).unwrap_or_else(|| {
-            let id = ["persistent-id-", &transport::random_uuid(&platform)].concat();
-            platform.set(&device_key, &id);
-            id
-        });
+        let state_key = ["latchkey:", &options.public_token, ":state"].concat();
         let jar = platform.read();
         let names = &options.cookies;
         let cookie = cookies::read(&jar, &names.opaque_token_name).map(|token| {
@@ -95,10 +87,6 @@ impl<P: Platform> Driver<P> {
         };
         let (machine, startup) = Machine::start(config, tab_id, platform.now(), cookie, cached);
         let driver = Driver {
-            identity: Identity {
-                app_session_id: ["app-session-id-", &transport::random_uuid(&platform)].concat(),
-                persistent_id,
-            },
             options,
             platform,
             machine: RefCell::new(machine),
@@ -305,15 +293,7 @@ impl<P: Platform> Driver<P> {
         token: Option<&str>,
         then: Then,
     ) {
-        let request = transport::build(
-            &self.platform,
-            &self.options,
-            &self.identity,
-            method,
-            path,
-            body,
-            token,
-        );
+        let request = transport::build(&self.options, method, path, body, token);
         let id = self.next_request.get();
         self.next_request.set(id.wrapping_add(1));
         self.pending.borrow_mut().push((id, then));

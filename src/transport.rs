@@ -1,20 +1,14 @@
-//! Requests to the frontend API: credentials and SDK headers on the way out,
-//! the decoded answer with the server's clock reading on the way back.
+//! Requests to the frontend API: what to send (the platform adds the
+//! credentials and SDK headers), and the decoded answer with the server's
+//! clock reading on the way back.
 
 use crate::prelude::*;
 
 use crate::core::errors::{NetworkReason, SdkError};
 use crate::core::options::Options;
-use crate::core::request::{self, ClientInfo};
 use crate::core::response;
 use crate::core::time::parse_http_date;
-use crate::platform::{Answer, Clock, Entropy, Page, Request};
-
-/// Identifiers sent in `X-SDK-Client`.
-pub struct Identity {
-    pub app_session_id: String,
-    pub persistent_id: String,
-}
+use crate::platform::{Answer, Request};
 
 /// A decoded 2xx answer: its raw `data` object, and the `Date` header in ms.
 pub struct Reply {
@@ -22,47 +16,19 @@ pub struct Reply {
     pub date_ms: Option<i64>,
 }
 
-pub fn random_uuid(entropy: &impl Entropy) -> String {
-    let mut bytes = [0u8; 16];
-    entropy.fill(&mut bytes);
-    request::uuid(bytes)
-}
-
-/// The request for `method path`, with the session token if there is one.
-pub fn build<P: Clock + Entropy + Page>(
-    platform: &P,
+/// The request for `method path`, as the session with `session_token` (or
+/// signed out).
+pub fn build(
     options: &Options,
-    identity: &Identity,
     method: &'static str,
     path: &str,
     body: Option<String>,
     session_token: Option<&str>,
 ) -> Request {
-    let event_id = ["event-id-", &random_uuid(platform)].concat();
-    let client = request::sdk_client(&ClientInfo {
-        event_id: &event_id,
-        app_session_id: &identity.app_session_id,
-        persistent_id: &identity.persistent_id,
-        sent_at_ms: platform.now().wall,
-        timezone: &platform.timezone(),
-        app_identifier: &platform.hostname(),
-        version: crate::VERSION,
-    });
-    let mut headers = vec![
-        (
-            "Authorization",
-            request::authorization(&options.public_token, session_token),
-        ),
-        ("X-SDK-Client", client),
-        ("X-SDK-Parent-Host", platform.origin()),
-    ];
-    if body.is_some() {
-        headers.push(("Content-Type", "application/json".into()));
-    }
     Request {
         method,
         url: [options.base_url.as_str(), "/sdk/v1", path].concat(),
-        headers,
+        session_token: session_token.map(Into::into),
         body,
         timeout_ms: options.request_timeout_ms,
     }

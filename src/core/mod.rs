@@ -9,7 +9,6 @@ pub mod machine;
 pub mod options;
 pub mod pkce;
 pub mod refresh;
-pub mod request;
 pub mod response;
 pub mod schema;
 pub mod state;

@@ -104,7 +104,7 @@ pub fn parse(public_token: &str, options: &str) -> Result<Options> {
             "must be your project's public token, e.g. public-token-test-…",
         );
     }
-    let base_url = if public_token.contains("public-token-test") {
+    let base_url = if super::validate::contains(public_token, "public-token-test") {
         "https://test.stytch.com"
     } else {
         "https://api.stytch.com"

@@ -57,11 +57,14 @@ pub fn decode_component(text: &str) -> String {
 /// Splits `href` into (before the query, the query without `?`, the fragment with `#`).
 fn split(href: &str) -> (&str, &str, &str) {
     let (rest, fragment) = match href.find('#') {
-        Some(i) => href.split_at(i),
+        Some(i) => (
+            href.get(..i).unwrap_or_default(),
+            href.get(i..).unwrap_or_default(),
+        ),
         None => (href, ""),
     };
-    match rest.find('?') {
-        Some(i) => (&rest[..i], &rest[i + 1..], fragment),
+    match rest.split_once('?') {
+        Some((base, query)) => (base, query, fragment),
         None => (rest, "", fragment),
     }
 }
@@ -142,14 +145,15 @@ pub fn origin(href: &str) -> Option<&str> {
         .strip_prefix("https://")
         .or_else(|| href.strip_prefix("http://"))?;
     let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
+    let authority = rest.get(..authority_len)?;
     let host = authority.rsplit('@').next().unwrap_or(authority);
     let valid_host = !host.is_empty()
         && !authority.contains('@')
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    valid_host.then(|| &href[..href.len() - rest.len() + authority_len])
+    href.get(..href.len() - rest.len() + authority_len)
+        .filter(|_| valid_host)
 }
 
 #[cfg(test)]

@@ -10,6 +10,14 @@ pub const MAX_SESSION_MINUTES: i64 = 527_040;
 
 type Check = Result<(), SdkError>;
 
+/// Substring search without the `str` searcher machinery (size).
+pub fn contains(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len().max(1))
+        .any(|window| window == needle.as_bytes())
+}
+
 fn refuse(field: &str, message: &str) -> Check {
     Err(SdkError::validation(field, message))
 }
@@ -24,10 +32,10 @@ pub fn email(field: &str, value: &str) -> Check {
         && local.len() <= 64
         && !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..")
+        && !contains(local, "..")
         && local
-            .chars()
-            .all(|c| !c.is_control() && !c.is_whitespace() && !"\"(),:;<>@[\\]".contains(c));
+            .bytes()
+            .all(|b| b > b' ' && b != 0x7f && !b"\"(),:;<>@[\\]".contains(&b));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && domain.len() <= 253
@@ -36,7 +44,9 @@ pub fn email(field: &str, value: &str) -> Check {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                // Internationalised labels are accepted as typed (any
+                // non-ASCII character); the server normalises them.
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
         })
         && labels
             .last()

@@ -45,7 +45,7 @@ extern "C" {
         id: u32,
         method: &str,
         url: &str,
-        headers: Vec<String>,
+        session_token: Option<String>,
         body: Option<String>,
         timeout_ms: f64,
     );
@@ -120,16 +120,11 @@ impl Browser {
 
 impl Http for Browser {
     fn send(&self, id: u32, request: Request) {
-        let headers = request
-            .headers
-            .into_iter()
-            .flat_map(|(name, value)| [name.into(), value])
-            .collect();
         self.host.send(
             id,
             request.method,
             &request.url,
-            headers,
+            request.session_token,
             request.body,
             request.timeout_ms as f64,
         );

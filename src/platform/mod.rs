@@ -9,11 +9,14 @@ use crate::core::machine::{Change, Now};
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
 
-/// An HTTP request to the auth API.
+/// An HTTP request to the auth API. The platform sends it with the
+/// protocol's headers: `Authorization: Basic base64(public_token ":" X)`
+/// (X = the session token, or the public token when signed out),
+/// `X-SDK-Client`, `X-SDK-Parent-Host` and the JSON content type.
 pub struct Request {
     pub method: &'static str,
     pub url: String,
-    pub headers: Vec<(&'static str, String)>,
+    pub session_token: Option<String>,
     pub body: Option<String>,
     pub timeout_ms: i64,
 }
