@@ -104,6 +104,36 @@ test('reload restores the session at once (fromCache before ready) and confirms 
   await context.close();
 });
 
+test('getInfo().fromCache turns false once the restored session is confirmed, even when the session object did not change', async () => {
+  const context = await browser.newContext();
+  const page = await openClient(context, server);
+  // Start right after a second boundary so that sign-in, reload and the
+  // confirming refresh share one server second: the confirmed session is
+  // then byte-identical to the cached one.
+  await waitFor(() => Date.now() % 1000 < 50, { intervalMs: 1 });
+  const { response } = await signUp(page);
+  const refreshes = recordRequests(page, '/sdk/v1/sessions/authenticate');
+  await page.reload();
+  await page.waitForFunction(() => window.latchkey);
+  const early = await page.evaluate(({ pk, url }) => {
+    window.client = window.latchkey.createClient(pk, { baseUrl: url });
+    window.events = { session: [], user: [], state: [] };
+    return window.client.session.getInfo().fromCache;
+  }, { pk: server.publicToken, url: server.url });
+  assert.equal(early, true);
+  await page.evaluate(() => window.client.ready);
+  await waitFor(() => refreshes.some((r) => r.status === 200), { message: 'the confirming refresh' });
+  const info = await waitFor(async () => {
+    const s = await snapshot(page);
+    return s.sessionInfo.fromCache === false ? s : null;
+  }, { timeoutMs: 3000, message: 'fromCache to turn false after the confirming refresh' }).catch(async (e) => {
+    const s = await snapshot(page);
+    assert.equal(s.sessionInfo.fromCache, false, `${e.message}; session unchanged by the refresh: ${s.session.last_accessed_at === response.session.last_accessed_at}`);
+  });
+  assert.equal(info.userInfo.fromCache, false);
+  await context.close();
+});
+
 test('without the session cookie at start-up, the cached state is dropped and nothing is sent', async () => {
   const { context, page } = await fresh();
   await signUp(page);
