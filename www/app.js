@@ -12,6 +12,7 @@ import { decodeJwt, describeFactor, formatCountdown, formatDateTime, formatIn, p
 const SESSION_MINUTES = 60;
 const DEFAULT_REFRESH_MS = 180_000;
 const TOKEN_KEY = 'latchkey-demo:public-token';
+const BUSY_LABEL = 'Please wait…';
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
@@ -98,7 +99,7 @@ async function busy(form, work, { overrides, alsoDisable = [], errorIn = errorSl
   for (const input of $$('[aria-invalid]', form)) input.removeAttribute('aria-invalid');
   for (const b of buttons) b.disabled = true;
   form.setAttribute('aria-busy', 'true');
-  if (submit) submit.textContent = 'Please wait…';
+  if (submit) submit.textContent = BUSY_LABEL;
   try {
     return await work();
   } catch (error) {
@@ -110,7 +111,8 @@ async function busy(form, work, { overrides, alsoDisable = [], errorIn = errorSl
   } finally {
     for (const b of buttons) b.disabled = false;
     form.removeAttribute('aria-busy');
-    if (submit) submit.textContent = label;
+    // (A sign-in re-labels the forms meanwhile: keep that.)
+    if (submit?.textContent === BUSY_LABEL) submit.textContent = label;
   }
 }
 
@@ -166,6 +168,21 @@ async function start({ publicToken, baseUrl }) {
     showError($('#signed-out-error'), error, {
       'field:refreshIntervalMs': 'The ?refresh= value must be between 1000 and 270000 milliseconds.',
     });
+    return;
+  }
+
+  // An identity provider sent the person back without signing in (Cancel).
+  if (params.get('error')) {
+    const cancelled = params.get('error') === 'access_denied';
+    const url = new URL(location.href);
+    for (const key of ['stytch_token_type', 'error', 'error_description']) url.searchParams.delete(key);
+    history.replaceState(history.state, '', url);
+    render();
+    const slot = $('#signed-out-error');
+    slot.textContent = cancelled
+      ? 'Sign-in was cancelled at the provider. Choose another way, or try again.'
+      : 'The provider could not sign you in. Please try again.';
+    slot.hidden = false;
     return;
   }
 
@@ -340,11 +357,11 @@ function setupSignedOut(client, duration, outbox) {
     for (const restart of restarts) restart();
     for (const f of [magic, forgot]) notice(f, '');
     for (const f of $$('#view-signed-out form')) {
-      if (f.id !== 'password-form') f.reset();
+      f.reset();
       clearError($(':scope > [data-role="error"]', f));
     }
-    form.password.value = '';
-    forgot.hidden = true;
+    $('#mode-signin').checked = true;
+    applyMode();
     form.hidden = false;
     strength.reset();
     for (const b of oauthButtons) b.disabled = false;

@@ -123,3 +123,50 @@ export function countRequests(target, fragment) {
   target.on('request', (r) => { if (new URL(r.url()).pathname.includes(fragment)) seen.push(Date.now()); });
   return seen;
 }
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
+  '.png': 'image/png', '.ico': 'image/x-icon', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * A tiny static file server (an app hosted apart from the API, e.g. a Vite
+ * build, on its own origin). `mounts` maps URL prefixes to directories, the
+ * longest prefix winning; directories answer with their index.html. Binds
+ * `host` (default 127.0.0.1) on `port` (default: a free one).
+ */
+export async function startStaticServer(mounts, { host = '127.0.0.1', port = 0 } = {}) {
+  const { createServer } = await import('node:http');
+  const { readFile, stat } = await import('node:fs/promises');
+  const { extname, normalize, sep } = await import('node:path');
+  const entries = Object.entries(mounts).sort(([a], [b]) => b.length - a.length);
+  const http = createServer(async (request, response) => {
+    try {
+      const pathname = decodeURIComponent(new URL(request.url, 'http://x').pathname);
+      const [prefix, dir] = entries.find(([p]) => pathname === p || pathname.startsWith(p.endsWith('/') ? p : `${p}/`)) ?? [];
+      if (!dir) throw Object.assign(new Error('no mount'), { code: 'ENOENT' });
+      const rest = normalize(pathname.slice(prefix.length).replace(/^\/*/, ''));
+      if (rest.startsWith('..')) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+      let file = resolve(dir, rest);
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      if (!file.startsWith(resolve(dir) + sep) && file !== resolve(dir)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+      const body = await readFile(file);
+      response.writeHead(200, {
+        'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+      });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    } catch (error) {
+      response.writeHead(error.code === 'ENOENT' || error.code === 'ENOTDIR' ? 404 : 500, { 'content-type': 'text/plain' });
+      response.end(error.code === 'ENOENT' || error.code === 'ENOTDIR' ? 'not found' : 'error');
+    }
+  });
+  await new Promise((r, reject) => { http.once('error', reject); http.listen(port, host, r); });
+  const actual = http.address().port;
+  return {
+    url: `http://${host}:${actual}`,
+    port: actual,
+    stop: () => new Promise((r) => { http.closeAllConnections?.(); http.close(() => r()); }),
+  };
+}

@@ -1,0 +1,126 @@
+// Helpers for the end-to-end tests of the demo app (www/): a real
+// latchkey-server serving a copy of www/ with its own config.js (the file
+// `make demo` writes), and the steps a person takes in the UI.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
+import { ROOT, startServer } from '../support/harness.mjs';
+
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+
+/** A copy of www/ in a temporary directory, without any config.js of a developer's own. */
+export function copyDemo() {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-www-'));
+  cpSync(join(ROOT, 'www'), dir, { recursive: true, filter: (src) => !src.endsWith(`${sep}config.js`) });
+  return dir;
+}
+
+/** Writes the demo's config.js (what the Makefile's demo target does). */
+export function writeDemoConfig(dir, config) {
+  writeFileSync(join(dir, 'config.js'), `export default ${JSON.stringify(config)};\n`);
+}
+
+/** A server serving the demo (with a config.js for this server) and the package. */
+export async function startDemoServer({ args = [], baseUrl } = {}) {
+  const www = copyDemo();
+  const server = await startServer({ serve: { '/': www, '/pkg': join(ROOT, 'pkg') }, args });
+  writeDemoConfig(www, baseUrl ? { publicToken: server.publicToken, baseUrl } : { publicToken: server.publicToken });
+  const stop = server.stop;
+  server.www = www;
+  server.stop = async (options) => { await stop(options); rmSync(www, { recursive: true, force: true }); };
+  return server;
+}
+
+/** Fails the test on any uncaught error in the page. */
+export function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  return errors;
+}
+
+/** Opens the demo and waits until it settled on a view (not "loading"). */
+export async function openDemo(context, url, { query = '' } = {}) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.errors = watchErrors(page);
+  await page.goto(`${url}/${query}`);
+  await settled(page);
+  return page;
+}
+
+export async function settled(page) {
+  await page.waitForFunction(() => document.body.dataset.view && document.body.dataset.view !== 'loading');
+}
+
+/** Waits until the page shows `view` (signed-in, signed-out, reset, setup). */
+export async function expectView(page, view, timeout = 5_000) {
+  await page.locator(`body[data-view="${view}"]`).waitFor({ timeout });
+}
+
+export const view = (page) => page.evaluate(() => document.body.dataset.view);
+
+/** The newest outbox item for `recipient` in the page's outbox panel. */
+export function outboxItem(page, recipient) {
+  return page.locator('#outbox-list > li', { has: page.locator('.recipient', { hasText: recipient }) }).first();
+}
+
+export async function chooseTab(page, name) {
+  await page.getByRole('tab', { name }).click();
+}
+
+/** The visible text box labelled `name` (hidden forms have the same labels). */
+export const field = (page, name) => page.getByRole('textbox', { name, exact: true });
+
+export async function signUpWithPassword(page, email, password) {
+  await chooseTab(page, 'Password');
+  await page.getByRole('radio', { name: 'Create account' }).check();
+  await field(page, 'Email address').fill(email);
+  await field(page, 'Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expectView(page, 'signed-in');
+}
+
+export async function signInWithPassword(page, email, password) {
+  await chooseTab(page, 'Password');
+  await page.getByRole('radio', { name: 'Sign in' }).check();
+  await field(page, 'Email address').fill(email);
+  await field(page, 'Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expectView(page, 'signed-in');
+}
+
+export async function signOut(page) {
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expectView(page, 'signed-out');
+}
+
+/** The factor types the session card lists. */
+export function factorTypes(page) {
+  return page.locator('#session-factors li').evaluateAll((items) => items.map((li) => li.dataset.factor));
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Asserts the page had no uncaught errors. */
+export function assertNoPageErrors(page) {
+  assert.deepEqual(page.errors.map((e) => e.message), []);
+}
+
+/** Polls `probe` until it returns a truthy value, or fails after `timeoutMs`. */
+export async function eventually(probe, { timeoutMs = 5_000, intervalMs = 25, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function cleanup(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
