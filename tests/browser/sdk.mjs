@@ -163,3 +163,57 @@ export async function serverClockOffset(server) {
   const response = await fetch(`${server.url}/dev/clock`);
   return (await response.json()).offset_seconds;
 }
+
+/**
+ * A successful sign-in reached every page exactly once: each holds the
+ * response's session, user and tokens, got one notification of each kind
+ * (counted from `baseline`, default 0), and the cookies hold the tokens.
+ */
+export async function assertSignedInOnce(context, server, pages, response, { baseline = 0 } = {}) {
+  const assert = (await import('node:assert/strict')).default;
+  for (const page of pages) {
+    await waitFor(async () => (await snapshot(page)).session?.session_id === response.session.session_id, { timeoutMs: 1000, message: 'the sign-in to reach every tab' });
+  }
+  await quietPeriod();
+  for (const [i, page] of pages.entries()) {
+    const s = await snapshot(page);
+    assert.equal(s.user?.user_id, response.user_id, `tab ${i} user`);
+    assert.deepEqual(s.session, response.session, `tab ${i} session`);
+    assert.deepEqual(s.tokens, { session_token: response.session_token, session_jwt: response.session_jwt }, `tab ${i} tokens`);
+    assert.deepEqual(s.counts, { session: baseline + 1, user: baseline + 1, state: baseline + 1 }, `tab ${i} notified exactly once`);
+  }
+  const jar = await cookieMap(context, server.url);
+  assert.equal(jar.stytch_session?.value, response.session_token, 'session cookie');
+  assert.equal(jar.stytch_session_jwt?.value, response.session_jwt, 'JWT cookie');
+}
+
+/** Everything a failed call must leave as it was: state, counts, cookies, stored state. */
+export async function observable(context, pages) {
+  const states = [];
+  for (const page of pages) states.push(await snapshot(page));
+  const cookies = (await context.cookies()).map((c) => `${c.name}=${c.value}`).sort();
+  return { states, cookies };
+}
+
+/** Navigates `page` to `url` (same origin as the server), creates the client there, with a fetch log. */
+export async function landOn(page, server, url, options = {}) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.latchkey);
+  await installFetchLog(page);
+  await createClientIn(page, server, options);
+}
+
+/**
+ * Records, for every fetch the page makes, its URL and the page's
+ * location.href at that moment (window.fetchLog). Passes everything through.
+ */
+export function installFetchLog(page) {
+  return page.evaluate(() => {
+    window.fetchLog = [];
+    const realFetch = window.fetch;
+    window.fetch = function loggedFetch(input, init) {
+      window.fetchLog.push({ url: String(input?.url ?? input), href: location.href, body: init?.body ?? null });
+      return realFetch.call(this, input, init);
+    };
+  });
+}
