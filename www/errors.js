@@ -36,7 +36,8 @@ const API = {
 
 const NETWORK = {
   offline: 'You seem to be offline. Check your connection, then try again.',
-  unreachable: 'We could not reach the sign-in service. Is the server running?',
+  // A browser reports a CORS refusal (an origin the project does not authorize) the same way.
+  unreachable: 'We could not reach the sign-in service. Check that it is running, and that this site\'s address is one of the project\'s authorized origins.',
   timeout: 'The sign-in service took too long to answer. Please try again.',
 };
 
