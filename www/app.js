@@ -27,9 +27,13 @@ version().then(
 // ------------------------------------------------------------------ views
 const VIEWS = ['loading', 'setup', 'signed-out', 'reset', 'signed-in'];
 function show(view, loadingText) {
+  const before = document.body.dataset.view;
   document.body.dataset.view = view;
   for (const name of VIEWS) $(`#view-${name}`).hidden = name !== view;
   if (loadingText) $('#loading-title').textContent = loadingText;
+  // The control that was used is gone with its view: keyboard and screen
+  // reader users continue from the new view's heading.
+  if (before !== view && before !== 'loading' && view !== 'loading') $(`#view-${view} h1`)?.focus();
 }
 
 // ------------------------------------------------------------------ configuration
