@@ -195,9 +195,12 @@ export async function observable(context, pages) {
   return { states, cookies };
 }
 
-/** Navigates `page` to `url` (same origin as the server), creates the client there, with a fetch log. */
+/**
+ * Navigates `page` to `url` (same origin as the server; `null`: stay where a
+ * redirect left it), creates the client there, with a fetch log.
+ */
 export async function landOn(page, server, url, options = {}) {
-  await page.goto(url);
+  if (url !== null) await page.goto(url);
   await page.waitForFunction(() => window.latchkey);
   await installFetchLog(page);
   await createClientIn(page, server, options);
