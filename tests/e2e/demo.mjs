@@ -2,7 +2,7 @@
 // latchkey-server serving a copy of www/ with its own config.js (the file
 // `make demo` writes), and the steps a person takes in the UI.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { ROOT, startServer } from '../support/harness.mjs';
@@ -123,4 +123,21 @@ export async function eventually(probe, { timeoutMs = 5_000, intervalMs = 25, me
 
 export function cleanup(dir) {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The fenced code block of `file` (default pkg/README.md) whose text contains
+ * `marker`, so tests run the README's code as written.
+ */
+export function readmeBlock(marker, file = join(ROOT, 'pkg', 'README.md')) {
+  const blocks = [...readFileSync(file, 'utf8').matchAll(/^```[a-z]*\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  const found = blocks.filter((b) => b.includes(marker));
+  assert.equal(found.length, 1, `exactly one code block with ${marker} in ${file}`);
+  return found[0];
+}
+
+/** `text` with `from` replaced by `to`, failing if `from` is not there. */
+export function replaceOnce(text, from, to) {
+  assert.ok(text.includes(from), `expected ${JSON.stringify(from)} in:\n${text}`);
+  return text.replace(from, () => to);
 }
