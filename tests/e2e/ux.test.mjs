@@ -3,9 +3,10 @@
 // narrow screens work, and nothing is fetched from outside the local server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser } from '../support/harness.mjs';
+import { launchBrowser, startStaticServer } from '../support/harness.mjs';
 import {
   startDemoServer, openDemo, expectView, chooseTab, field, signUpWithPassword, screenshot, assertNoPageErrors,
+  copyDemo, cleanup,
 } from './demo.mjs';
 
 const PASSWORD = 'correct horse battery staple 42';
@@ -140,4 +141,18 @@ test('nothing is fetched from outside the local server', async () => {
   await signUpWithPassword(page, 'local@example.com', PASSWORD);
   assert.deepEqual([...origins], [server.url]);
   await context.close();
+});
+
+test('without the package built, the page says what to do instead of spinning', async () => {
+  const www = copyDemo();
+  const bare = await startStaticServer({ '/': www }); // no /pkg
+  try {
+    const page = await browser.newPage();
+    await page.goto(bare.url);
+    await page.getByText('could not load the latchkey package from /pkg. Build it with make pkg').waitFor({ timeout: 5_000 });
+    await page.close();
+  } finally {
+    await bare.stop();
+    cleanup(www);
+  }
 });
