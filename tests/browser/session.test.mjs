@@ -380,3 +380,92 @@ test('a page opened signed out stays signed out and sends no refresh', async () 
   assert.equal(error.kind, 'usage');
   await context.close();
 });
+
+test('a refresh answered unauthorized_credentials (401) clears the session', async () => {
+  const { context, page } = await fresh({ refreshIntervalMs: 1000 });
+  const refreshes = recordRequests(page, REFRESH);
+  await signUp(page);
+  await server.fault({ path_prefix: REFRESH, count: 1, status: 401, error_type: 'unauthorized_credentials' });
+  await waitFor(async () => (await snapshot(page)).session === null, { timeoutMs: 4000, message: 'the session to be cleared' });
+  assert.equal(refreshes[0].status, 401);
+  assert.deepEqual(await context.cookies(), []);
+  assert.equal((await events(page)).session.at(-1), null);
+  await context.close();
+});
+
+test('going back online retries a failed refresh at once instead of waiting out the backoff', async () => {
+  const { context, page } = await fresh({ refreshIntervalMs: 1000 });
+  const { response } = await signUp(page);
+  const failures = [];
+  page.on('requestfailed', (r) => { if (r.url().includes(REFRESH)) failures.push(Date.now()); });
+  const refreshes = recordRequests(page, REFRESH);
+  await context.setOffline(true);
+  // After the second failure the next retry is at least 2 s away (2 s · 2^1, upper half).
+  await waitFor(() => failures.length >= 2, { timeoutMs: 8000, message: 'two failed refreshes while offline' });
+  const before = refreshes.length;
+  await context.setOffline(false);
+  const onlineAt = Date.now();
+  await waitFor(() => refreshes.slice(before).some((r) => r.status === 200), { timeoutMs: 1500, message: 'a refresh right after going online' });
+  const retry = refreshes.slice(before).find((r) => r.status === 200);
+  assert.ok(retry.at - onlineAt < 1000, `retried ${retry.at - onlineAt} ms after going online`);
+  assert.equal((await snapshot(page)).session?.session_id, response.session.session_id);
+  assert.equal((await events(page)).session.includes(null), false, 'never signed out while offline');
+  await context.close();
+});
+
+test('revoke() of a session the server already ended clears it here and resolves', async () => {
+  const { context, page } = await fresh();
+  const { response } = await signUp(page);
+  await server.v1('POST', '/sessions/revoke', { session_id: response.session.session_id });
+  const result = await inPage(page, (c) => c.session.revoke());
+  assert.equal(result.error, undefined, JSON.stringify(result.error));
+  assert.equal((await snapshot(page)).session, null);
+  assert.deepEqual(await context.cookies(), []);
+  await context.close();
+});
+
+test('revoke() when the server fails: the session stays without forceClear, and is cleared with it; both report the error', async () => {
+  const { context, page } = await fresh();
+  const { response } = await signUp(page);
+  await server.fault({ path_prefix: '/sdk/v1/sessions/revoke', count: 2, status: 500 });
+  const kept = await inPage(page, (c) => c.session.revoke());
+  assert.equal(kept.error?.kind, 'api');
+  assert.equal(kept.error.error_type, 'internal_server_error');
+  assert.equal(kept.error.retryable, true);
+  assert.equal((await snapshot(page)).session?.session_id, response.session.session_id, 'kept without forceClear');
+  const forced = await inPage(page, (c) => c.session.revoke({ forceClear: true }));
+  assert.equal(forced.error?.error_type, 'internal_server_error');
+  assert.equal((await snapshot(page)).session, null, 'cleared with forceClear');
+  assert.deepEqual(await context.cookies(), []);
+  assert.deepEqual((await events(page)).session.map((s) => s === null), [false, true]);
+  await context.close();
+});
+
+test('updateSession with a token the server does not know rejects with session_not_found and leaves nothing behind', async () => {
+  const { context, page } = await fresh();
+  const { error } = await inPage(page, (c) => c.session.updateSession({ session_token: 'A'.repeat(44) }));
+  assert.equal(error?.kind, 'api');
+  assert.equal(error.error_type, 'session_not_found');
+  await quietPeriod();
+  const s = await snapshot(page);
+  assert.deepEqual([s.session, s.user, s.tokens], [null, null, null]);
+  assert.deepEqual(s.counts, { session: 0, user: 0, state: 0 });
+  assert.deepEqual(await context.cookies(), []);
+  await context.close();
+});
+
+test('with the server clock hours ahead of the device, cookies expire at the session expiry in device time and refreshes stay on schedule', async () => {
+  await server.advanceClock(3 * 3600);
+  const { context, page } = await fresh({ refreshIntervalMs: 1000 });
+  const refreshes = recordRequests(page, REFRESH);
+  const { response } = await signUp(page, { minutes: 60 });
+  const jar = await cookieMap(context, server.url);
+  const expected = Date.now() / 1000 + 3600;
+  assert.ok(Math.abs(jar.stytch_session.expires - expected) <= 5, `cookie expires in ${Math.round(jar.stytch_session.expires - Date.now() / 1000)} s of device time, expected 3600`);
+  const started = Date.now();
+  await waitFor(() => refreshes.filter((r) => r.status === 200).length >= 2, { timeoutMs: 4000, message: 'two refreshes on schedule' });
+  assert.ok(Date.now() - started <= 3500, 'on schedule');
+  assert.equal((await snapshot(page)).session?.session_id, response.session.session_id);
+  assert.equal((await events(page)).session.includes(null), false);
+  await context.close();
+});
