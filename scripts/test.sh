@@ -75,6 +75,7 @@ if [ -z "$server_url" ]; then
   record browser 0 1 1
 else
   LATCHKEY_TEST_SERVER=$server_url \
+  LATCHKEY_TEST_PUBLIC_TOKEN=$(node -p "require('$SERVER_DIR/data/credentials.json').public_token") \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER=/usr/bin/chromedriver \
   WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120} \

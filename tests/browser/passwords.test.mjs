@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { launchBrowser } from '../support/harness.mjs';
 import {
   startSdkServer, openClient, inPage, mustInPage, signUp, snapshot, uniqueEmail, recordRequests, quietPeriod,
-  assertSignedInOnce, observable, landOn, waitFor, STRONG_PASSWORD,
+  assertSignedInOnce, observable, landOn, waitFor, STRONG_PASSWORD, createUserViaBackend,
 } from './sdk.mjs';
 
 const NEW_PASSWORD = 'Amber-Heron-drifts-93-Quietly!';
@@ -45,9 +45,7 @@ test('passwords.create signs a new user in on every tab once', async () => {
 });
 
 test('passwords.authenticate signs an existing user in on every tab once', async () => {
-  const setup = await browser.newContext();
-  const { email, password, response: created } = await signUp(await openClient(setup, server));
-  await setup.close();
+  const { email, password, response: created } = await createUserViaBackend(server);
 
   const context = await browser.newContext();
   const page = await openClient(context, server);
@@ -126,9 +124,7 @@ test('a wrong password is unauthorized_credentials and leaves the signed-in stat
 });
 
 test('reset by email end to end: link from the outbox, authenticateByUrl reports it without consuming it, resetByEmail signs in', async () => {
-  const setup = await browser.newContext();
-  const { email, response: created } = await signUp(await openClient(setup, server));
-  await setup.close();
+  const { email, response: created } = await createUserViaBackend(server);
 
   const context = await browser.newContext();
   const page = await openClient(context, server);
@@ -186,9 +182,7 @@ test('reset by email: a link opened in another browser fails with pkce_mismatch 
 });
 
 test('resetByExistingPassword changes the password and signs in', async () => {
-  const setup = await browser.newContext();
-  const { email, password, response: created } = await signUp(await openClient(setup, server));
-  await setup.close();
+  const { email, password, response: created } = await createUserViaBackend(server);
   const context = await browser.newContext();
   const page = await openClient(context, server);
   const data = await mustInPage(page, (c, a) => c.passwords.resetByExistingPassword({ email: a.email, existing_password: a.password, new_password: a.next, session_duration_minutes: 60 }), { email, password, next: NEW_PASSWORD });

@@ -110,7 +110,7 @@ export async function waitFor(check, { timeoutMs = 5_000, intervalMs = 25, messa
  * notification or an extra request would have arrived. Used only after the
  * awaited change itself has been observed.
  */
-export function quietPeriod(ms = 300) {
+export function quietPeriod(ms = 250) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
