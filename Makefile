@@ -56,6 +56,8 @@ server:
 
 # --- the two commands --------------------------------------------------------
 demo: tools pkg server
+	@node scripts/demo-config.mjs $(SERVER_BIN) $(DATA_DIR)
+	@echo "demo: http://localhost:$(PORT)"
 	$(SERVER_BIN) --port $(PORT) --data-dir $(DATA_DIR) --serve /=www --serve /pkg=pkg
 
 test: tools pkg server

@@ -40,7 +40,11 @@ pub fn reply(answer: Result<Answer, NetworkReason>) -> Result<Reply, SdkError> {
         let message = match reason {
             NetworkReason::Offline => "The device is offline",
             NetworkReason::Timeout => "The auth API did not answer in time",
-            NetworkReason::Unreachable => "The auth API could not be reached",
+            // A browser hides a refused CORS preflight behind the same
+            // failure as a dead server, so the message names both.
+            NetworkReason::Unreachable => {
+                "The auth API could not be reached (is baseUrl right, and is this page's origin authorized?)"
+            }
         };
         SdkError::network(reason, message)
     })?;
