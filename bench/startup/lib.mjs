@@ -62,9 +62,9 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-const round = (x) => (x === null || x === undefined ? null : Math.round(x * 100) / 100);
+const round = (x) => (x === null || x === undefined ? null : Math.round(x * 1000) / 1000);
 
-/** n, median, p95, min, max, mean (ms, 2 decimals) of the defined values. */
+/** n, median, p95, min, max, mean (ms, 3 decimals) of the defined values. */
 export function stats(values) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   const mean = v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
@@ -84,7 +84,10 @@ export const fmt = (x, width = 8) => (x === null || x === undefined ? '—' : x.
 export function writeResult(name, data) {
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), ...data }, null, 2)}\n`);
+  // The load average at the end beside the one in `machine` (at the start):
+  // anything else running on the machine shows up here.
+  const end = { loadavg_1m_at_end: Number(os.loadavg()[0].toFixed(2)) };
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), ...data, ...end }, null, 2)}\n`);
   console.log(`\nwritten: ${file.replace(`${ROOT}/`, '')}`);
 }
 
