@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: help demo test tools wasm-target wasm-bindgen-cli node-deps chromium \
-        pkg server lint fmt clean
+        pkg server lint fmt clean bench
 
 help:
 	@echo "make demo   build everything and serve the demo at http://localhost:$(PORT)"
@@ -62,6 +62,18 @@ demo: tools pkg server
 
 test: tools pkg server
 	bash scripts/test.sh
+
+# --- benchmarks (they report, never fail on a number; not part of `make test`) --
+# Results: bench/results/*.json; the reading of them: bench/README.md.
+bench: tools pkg
+	cargo build --release -p latchkey-server
+	@start=$$(date +%s); \
+	node bench/size/run.mjs --no-build && \
+	node bench/startup/run.mjs && \
+	node bench/tabs/run.mjs && \
+	node bench/calls/run.mjs && \
+	if [ -f bench/server/run.sh ]; then bash bench/server/run.sh; else echo "bench/server/run.sh: not present, skipped"; fi && \
+	echo "make bench: $$(( $$(date +%s) - start )) s"
 
 # --- housekeeping ------------------------------------------------------------
 lint:
