@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { launchBrowser } from '../support/harness.mjs';
 import {
   startSdkServer, openClient, openPage, inPage, mustInPage, signUp, snapshot, events, cookieMap,
-  recordRequests, waitFor, quietPeriod, createUserViaBackend,
+  recordRequests, waitFor, quietPeriod, createUserViaBackend, serverClockOffset,
 } from './sdk.mjs';
 
 const REFRESH = '/sdk/v1/sessions/authenticate';
@@ -467,5 +467,64 @@ test('with the server clock hours ahead of the device, cookies expire at the ses
   assert.ok(Date.now() - started <= 3500, 'on schedule');
   assert.equal((await snapshot(page)).session?.session_id, response.session.session_id);
   assert.equal((await events(page)).session.includes(null), false);
+  await context.close();
+});
+
+test('keepSessionAlive: the cookie expiry follows the extended session, and the duration survives a reload', async () => {
+  const { context, page } = await fresh({ refreshIntervalMs: 1000, keepSessionAlive: true });
+  const refreshes = recordRequests(page, REFRESH);
+  const { response } = await signUp(page, { minutes: 30 });
+  await server.advanceClock(300);
+  await waitFor(() => refreshes.some((r) => r.status === 200), { timeoutMs: 4000, message: 'a refresh' });
+  const extended = await waitFor(async () => {
+    const s = await snapshot(page);
+    return s.session.expires_at !== response.session.expires_at ? s.session : null;
+  }, { message: 'the extended session' });
+  const offset = await serverClockOffset(server);
+  const jar = await cookieMap(context, server.url);
+  const expected = Date.parse(extended.expires_at) / 1000 - offset;
+  assert.ok(Math.abs(jar.stytch_session.expires - expected) <= 3, `cookie expiry ${jar.stytch_session.expires} follows the session (${expected})`);
+
+  const afterReload = recordRequests(page, REFRESH);
+  await page.reload();
+  await page.waitForFunction(() => window.latchkey);
+  await page.evaluate(({ pk, url }) => {
+    window.client = window.latchkey.createClient(pk, { baseUrl: url, refreshIntervalMs: 1000, keepSessionAlive: true });
+    window.events = { session: [], user: [], state: [] };
+    return window.client.ready;
+  }, { pk: server.publicToken, url: server.url });
+  await waitFor(() => afterReload.length >= 1, { message: 'the confirming refresh' });
+  assert.deepEqual(JSON.parse(afterReload[0].body), { session_duration_minutes: 30 }, 'the duration was kept across the reload');
+  await context.close();
+});
+
+test('keepSessionAlive applies when another tab leads: the leader re-sends the duration chosen at sign-in', async () => {
+  const context = await browser.newContext();
+  const refreshes = recordRequests(context, REFRESH);
+  const leader = await openClient(context, server, { refreshIntervalMs: 1000, keepSessionAlive: true });
+  const signer = await openClient(context, server, { refreshIntervalMs: 1000, keepSessionAlive: true });
+  await signUp(signer, { minutes: 45 });
+  await waitFor(() => refreshes.some((r) => r.status === 200), { timeoutMs: 4000, message: 'a refresh' });
+  const first = refreshes.find((r) => r.status === 200);
+  assert.equal(first.page, leader, 'the first tab leads');
+  assert.deepEqual(JSON.parse(first.body), { session_duration_minutes: 45 });
+  await context.close();
+});
+
+test('destroy() stops the refresh timer and listeners; calls then reject with a usage error; a new client starts afresh', async () => {
+  const { context, page } = await fresh({ refreshIntervalMs: 1000 });
+  const refreshes = recordRequests(page, REFRESH);
+  const { response } = await signUp(page);
+  await page.evaluate(() => { window.old = window.client; window.client.destroy(); });
+  await quietPeriod(1800);
+  assert.equal(refreshes.length, 0, 'no refresh after destroy');
+  const { error } = await inPage(page, () => window.old.user.get());
+  assert.equal(error?.kind, 'usage');
+  const restarted = await page.evaluate(({ pk, url }) => {
+    const c = window.latchkey.createClient(pk, { baseUrl: url, refreshIntervalMs: 1000 });
+    return { fresh: c !== window.old, info: c.session.getInfo() };
+  }, { pk: server.publicToken, url: server.url });
+  assert.equal(restarted.fresh, true);
+  assert.equal(restarted.info.session?.session_id, response.session.session_id, 'restored from cookie and cache');
   await context.close();
 });
