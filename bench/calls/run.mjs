@@ -2,7 +2,8 @@
 // endpoint from the same page. CALLS `passwords.strengthCheck({password})`
 // through the SDK and CALLS bare fetches of POST /sdk/v1/passwords/strength_check,
 // interleaved in pairs (the order inside a pair alternating), each timed in
-// the page with performance.now() from the call to the resolved result.
+// the page with performance.now() from the call to the resolved result;
+// in 10 rounds that alternate between the Latchkey and the Stytch page.
 // The bare fetch sends what the SDK sends: the body the SDK's own request
 // carried, and headers built per call the way pkg/host.js builds them
 // (Basic auth, X-SDK-Client with a fresh event id and timestamp,
@@ -132,7 +133,8 @@ async function isolate(page) {
   await cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*.html*', requestStage: 'Response' }] });
 }
 
-async function measure(sdk) {
+/** Opens the SDK's page (cross-origin isolated) and captures the SDK's own request. */
+async function open(sdk) {
   const context = await browser.newContext();
   const offLocal = offServer(context, server);
   const page = await context.newPage();
@@ -142,39 +144,55 @@ async function measure(sdk) {
   await page.waitForFunction(() => window.sdkCall);
   if (sdk === 'latchkey') await page.evaluate(() => window.client.ready);
   await page.waitForTimeout(500); // let start-up requests (Stytch: bootstrap) settle
-  return page.evaluate(async ({ password, calls, warmup }) => {
-    const isolated = window.crossOriginIsolated;
+  const setup = await page.evaluate(async (password) => {
     const request = await window.captureOnce(() => window.sdkCall(password));
     const sameResult = JSON.stringify(Object.keys(await window.sdkCall(password)).sort())
       === JSON.stringify(Object.keys(await window.bare(request.url, request.body)).sort());
-    const sdk = [];
-    const bare = [];
-    for (let n = 0; n < warmup + calls; n += 1) {
+    window.request = request;
+    return { isolated: window.crossOriginIsolated, request, sameResult };
+  }, PASSWORD);
+  return { context, page, offLocal, ...setup, sdk: [], bare: [], split: { sdk: [], bare: [] } };
+}
+
+/** `pairs` SDK/bare pairs (order alternating), then `pairs` instrumented ones; `keep`: record them. */
+function round(page, pairs, keep) {
+  return page.evaluate(async ({ password, pairs, keep }) => {
+    const { url, body } = window.request;
+    const out = { sdk: [], bare: [], split: { sdk: [], bare: [] } };
+    for (let n = 0; n < pairs; n += 1) {
       const order = n % 2 === 0 ? ['sdk', 'bare'] : ['bare', 'sdk'];
       const pair = {};
       for (const way of order) {
-        pair[way] = await window.time(() => (way === 'sdk' ? window.sdkCall(password) : window.bare(request.url, request.body)));
+        pair[way] = await window.time(() => (way === 'sdk' ? window.sdkCall(password) : window.bare(url, body)));
       }
-      if (n >= warmup) { sdk.push(pair.sdk); bare.push(pair.bare); }
+      out.sdk.push(pair.sdk);
+      out.bare.push(pair.bare);
     }
-    const split = { sdk: [], bare: [] };
-    for (let n = 0; n < calls; n += 1) {
-      split.sdk.push(await window.split(() => window.sdkCall(password)));
-      split.bare.push(await window.split(() => window.bare(request.url, request.body)));
+    for (let n = 0; n < pairs; n += 1) {
+      out.split.sdk.push(await window.split(() => window.sdkCall(password)));
+      out.split.bare.push(await window.split(() => window.bare(url, body)));
     }
-    return { isolated, request, sameResult, sdk, bare, split };
-  }, { password: PASSWORD, calls: CALLS, warmup: WARMUP }).then(async (r) => {
-    await context.close();
-    return { ...r, offLocal: offLocal.length };
-  });
+    return keep ? out : null;
+  }, { password: PASSWORD, pairs, keep });
 }
 
+// Rounds alternate between the two pages, so a change in the machine's load
+// during the run reaches both SDKs alike.
+const ROUNDS = 10;
 const raw = {};
-for (const sdk of Object.keys(PAGES)) {
-  process.stdout.write(`calls: ${sdk}, ${CALLS} + ${CALLS} interleaved … `);
-  raw[sdk] = await measure(sdk);
-  console.log('done');
+for (const sdk of Object.keys(PAGES)) raw[sdk] = await open(sdk);
+for (const r of Object.values(raw)) await round(r.page, WARMUP, false);
+for (let k = 0; k < ROUNDS; k += 1) {
+  for (const r of Object.values(raw)) {
+    const out = await round(r.page, Math.ceil(CALLS / ROUNDS), true);
+    r.sdk.push(...out.sdk);
+    r.bare.push(...out.bare);
+    r.split.sdk.push(...out.split.sdk);
+    r.split.bare.push(...out.split.bare);
+  }
 }
+console.log(`calls: ${Object.keys(PAGES).join(', ')}: ${raw.latchkey.sdk.length} SDK calls and as many bare fetches each, in ${ROUNDS} alternating rounds`);
+for (const r of Object.values(raw)) await r.context.close();
 await browser.close();
 await server.stop();
 
@@ -197,7 +215,7 @@ for (const [sdk, r] of Object.entries(raw)) {
       bare_after_body: stats(r.split.bare.map((s) => s.after)),
       bare_own: stats(r.split.bare.map((s) => s.before + s.after)),
     },
-    off_server_requests: r.offLocal,
+    off_server_requests: r.offLocal.length,
   };
 }
 
@@ -219,6 +237,7 @@ writeResult('calls', {
   machine: info,
   calls: CALLS,
   warmup_pairs: WARMUP,
+  rounds: ROUNDS,
   versions: { stytch_vanilla_js: stytchVersion },
   what: {
     sdk_call: 'client.passwords.strengthCheck({password}) from call to resolved result, ms (page clock)',

@@ -157,9 +157,10 @@ for (let run = 0; run < LOADS; run += 1) {
     samples[name].cold.push(await load(page, name, `cold-${run}`));
     await context.close();
   }
-  process.stdout.write(`\rstartup: ${run + 1}/${LOADS} loads of each page, warm and cold`);
+  if (process.stdout.isTTY) process.stdout.write(`\rstartup: ${run + 1}/${LOADS} loads of each page, warm and cold`);
 }
-process.stdout.write('\n');
+if (process.stdout.isTTY) process.stdout.write('\n');
+console.log(`startup: ${LOADS} loads of each page, warm and cold`);
 for (const { context } of Object.values(setups)) await context.close();
 await browser.close();
 await server.stop();
