@@ -297,3 +297,32 @@ async fn errors_decode_into_the_official_error_type() {
         );
     }
 }
+
+/// Official calls outside protocol.md's surface (user search, invites) are
+/// not implemented; they must still answer with an error body the client
+/// decodes, never something it chokes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unimplemented_official_calls_fail_cleanly() {
+    let t = Conformance::start().await;
+    let search = t.client.users.search(users::SearchRequest::default()).await;
+    match search {
+        // `/v1/users/{user_id}` takes the path: 405 method_not_allowed.
+        Err(stytch::Error::Response(err)) => {
+            assert!(err.status_code.is_client_error(), "{err:?}")
+        }
+        other => panic!("users.search: expected a decoded 4xx, got {other:?}"),
+    }
+    let invite = t
+        .client
+        .magic_links
+        .email
+        .invite(stytch::consumer::magic_links_email::InviteRequest {
+            email: email("invite"),
+            ..Default::default()
+        })
+        .await;
+    match invite {
+        Err(stytch::Error::Response(err)) => assert_eq!(err.status_code.as_u16(), 404, "{err:?}"),
+        other => panic!("magic_links.email.invite: expected a decoded 404, got {other:?}"),
+    }
+}
