@@ -48,7 +48,7 @@ async function refreshesDuring(refreshes, ms) {
   return { inWindow, gaps };
 }
 
-async function assertOnePerInterval(refreshes, tabs, intervals = 4) {
+async function assertOnePerInterval(refreshes, tabs, intervals = 3) {
   const windowMs = intervals * INTERVAL;
   const { inWindow, gaps } = await refreshesDuring(refreshes, windowMs);
   const n = inWindow.length;
