@@ -5,8 +5,8 @@
 // (the context's request events, which see every page). Goal: 1 per
 // interval at every N. Beside it, the same run with Stytch's headless
 // client, whose 3-minute refresh interval is a public static property of its
-// SessionManager class (`REFRESH_INTERVAL_MS`, "when testing it's often more
-// useful to set to a shorter duration" says its source): set to INTERVAL on
+// SessionManager class (`REFRESH_INTERVAL_MS`; its source: "When testing -
+// it's often more useful to set to a shorter duration"): set to INTERVAL on
 // each page right after createStytchClient, nothing else changed.
 //
 // Usage: node bench/tabs/run.mjs [--interval 2000] [--intervals 10] [--tabs 1,2,4,8]
