@@ -80,6 +80,9 @@ export interface User {
   untrusted_metadata: { [key: string]: JsonValue };
   roles: string[];
   is_locked: boolean;
+  external_id: string | null;
+  lock_created_at: string | null;
+  lock_expires_at: string | null;
 }
 
 export type FactorType = 'magic_link' | 'otp' | 'oauth' | 'password' | 'webauthn' | 'totp';
@@ -95,6 +98,8 @@ export interface AuthenticationFactor {
   /** email, sms, whatsapp, knowledge (password), oauth_google, oauth_github, … */
   delivery_method: string;
   last_authenticated_at: string;
+  created_at: string;
+  updated_at: string;
   email_factor?: { email_id: string; email_address: string };
   phone_number_factor?: { phone_id: string; phone_number: string };
   /** `google_oauth_factor`, `github_oauth_factor`, … */
@@ -310,10 +315,13 @@ export interface AuthenticateResponse extends BaseResponse {
 
 export interface MagicLinksAuthenticateResponse extends AuthenticateResponse {
   method_id: string;
+  /** Whether the user's other sessions were revoked by this sign-in. */
+  reset_sessions: boolean;
 }
 
 export interface OtpsAuthenticateResponse extends AuthenticateResponse {
   method_id: string;
+  reset_sessions: boolean;
 }
 
 export interface PasswordsCreateResponse extends AuthenticateResponse {
@@ -332,6 +340,8 @@ export interface OAuthAuthenticateResponse extends AuthenticateResponse {
   provider_subject: string;
   provider_type: string;
   provider_values: OAuthProviderValues;
+  oauth_user_registration_id: string;
+  reset_sessions: boolean;
 }
 
 export interface MagicLinksSendResponse extends BaseResponse {
@@ -347,6 +357,10 @@ export interface OtpsSendResponse extends BaseResponse {
   user_id: string;
   /** Pass to `otps.authenticate`. */
   method_id: string;
+  /** Set for SMS and WhatsApp codes (equal to `method_id`). */
+  phone_id?: string;
+  /** Set for email codes (equal to `method_id`). */
+  email_id?: string;
 }
 
 export interface OtpsLoginOrCreateResponse extends OtpsSendResponse {
@@ -375,8 +389,15 @@ export interface StrengthCheckResponse extends BaseResponse {
 
 export interface UserUpdateResponse extends BaseResponse {
   user_id: string;
+  user: User;
   emails: UserEmail[];
   phone_numbers: UserPhoneNumber[];
+  crypto_wallets: UserCryptoWallet[];
+}
+
+export interface ResetByEmailStartResponse extends BaseResponse {
+  user_id: string;
+  email_id: string;
 }
 
 export type AuthenticateByUrlResult =
@@ -459,7 +480,7 @@ export interface LatchkeyClient {
     create(options: PasswordCredentials): Promise<PasswordsCreateResponse>;
     authenticate(options: PasswordCredentials): Promise<AuthenticateResponse>;
     strengthCheck(options: StrengthCheckOptions): Promise<StrengthCheckResponse>;
-    resetByEmailStart(options: ResetByEmailStartOptions): Promise<BaseResponse>;
+    resetByEmailStart(options: ResetByEmailStartOptions): Promise<ResetByEmailStartResponse>;
     resetByEmail(options: ResetByEmailOptions): Promise<AuthenticateResponse>;
     resetByExistingPassword(options: ResetByExistingPasswordOptions): Promise<AuthenticateResponse>;
     resetBySession(options: ResetBySessionOptions): Promise<AuthenticateResponse>;

@@ -81,6 +81,10 @@ pub struct Machine {
     failures: u32,
     retry_at: Option<i64>,
     timer: Option<i64>,
+    /// The session token this tab last wrote to the cookies (`None` after it
+    /// cleared them): when the tabs settle on another state, the tab mends
+    /// only what it wrote itself.
+    wrote_cookie: Option<String>,
 }
 
 type Effects = Vec<Effect>;
@@ -111,6 +115,7 @@ impl Machine {
             failures: 0,
             retry_at: None,
             timer: None,
+            wrote_cookie: None,
         };
         let mut effects = Vec::new();
         match cookie {
@@ -165,6 +170,7 @@ impl Machine {
     /// The app supplied tokens obtained elsewhere (`updateSession`): adopt
     /// them and confirm them with the server.
     pub fn update_session(&mut self, now: Now, token: String, jwt: String) -> Effects {
+        self.wrote_cookie = Some(token.clone());
         let mut effects = vec![Effect::WriteCookies {
             token: token.clone(),
             jwt: jwt.clone(),
@@ -270,6 +276,7 @@ impl Machine {
             // it holds here too; a tab that never sent a request has no other.
             self.clock = ServerClock::with_offset(snapshot.clock_offset_ms);
             self.snapshot = snapshot;
+            self.mend_cookies(&mut effects);
             self.notify_if_changed(before, &mut effects);
         }
         self.sync_timer(now, &mut effects);
@@ -396,6 +403,7 @@ impl Machine {
     ) {
         self.clock.observe(now.wall, date_ms, data.jwt_issued_at);
         let before = self.visible();
+        self.wrote_cookie = Some(data.session_token.clone());
         effects.push(Effect::WriteCookies {
             token: data.session_token.clone(),
             jwt: data.session_jwt.clone(),
@@ -417,6 +425,30 @@ impl Machine {
         self.notify_if_changed(before, effects);
     }
 
+    /// After adopting another tab's state: if this tab's last cookie write
+    /// disagrees with it (it raced that tab, e.g. a refresh answered just
+    /// after a sign-out elsewhere), make the cookies match the shared state.
+    fn mend_cookies(&mut self, effects: &mut Effects) {
+        let Some(written) = &self.wrote_cookie else {
+            return;
+        };
+        match &self.snapshot.auth {
+            None => {
+                self.wrote_cookie = None;
+                effects.push(Effect::ClearCookies);
+            }
+            Some(auth) if auth.session_token != *written => {
+                self.wrote_cookie = Some(auth.session_token.clone());
+                effects.push(Effect::WriteCookies {
+                    token: auth.session_token.clone(),
+                    jwt: auth.session_jwt.clone(),
+                    expires_device_ms: auth.expires_at.map(|at| self.clock.to_device(at)),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+
     fn sign_out(&mut self, effects: &mut Effects) {
         self.failures = 0;
         self.retry_at = None;
@@ -424,6 +456,7 @@ impl Machine {
         if self.snapshot.auth.is_some() {
             let before = self.visible();
             self.replace_auth(None);
+            self.wrote_cookie = None;
             effects.push(Effect::ClearCookies);
             effects.push(self.publish());
             self.notify_if_changed(before, effects);

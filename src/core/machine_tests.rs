@@ -624,3 +624,75 @@ fn a_merged_refresh_is_counted_once() {
         "nothing left running: the timer is armed again"
     );
 }
+
+#[test]
+fn a_refresh_that_lands_after_a_sign_out_elsewhere_does_not_leave_cookies_behind() {
+    // The leader's refresh is answered, and applied, just after another tab
+    // signed out: both changes carry the same seq, the sign-out wins, and the
+    // leader must undo the cookies its refresh rewrote.
+    let mut leader = signed_in_leader();
+    let mut other = fresh(false);
+    other.remote(at(0, 0), leader.snapshot().clone());
+    leader.timer_fired(at(3 * MIN, 0));
+    other.signed_out(at(3 * MIN + 10, 0));
+    let effects = leader.refresh_finished(
+        at(3 * MIN + 20, 0),
+        "t1",
+        Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
+        None,
+        0,
+    );
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::WriteCookies { .. })));
+    let effects = leader.remote(at(3 * MIN + 30, 0), other.snapshot().clone());
+    assert!(leader.snapshot().auth.is_none());
+    assert!(effects.contains(&Effect::ClearCookies), "{effects:?}");
+    // The other tab, which cleared them itself, ignores the stale refresh.
+    assert!(other
+        .remote(at(3 * MIN + 40, 0), leader.snapshot().clone())
+        .is_empty());
+}
+
+#[test]
+fn a_tab_that_never_wrote_cookies_leaves_them_to_the_writer() {
+    let mut writer = signed_in_leader();
+    let mut reader = fresh(false);
+    reader.remote(at(10, 0), writer.snapshot().clone());
+    writer.signed_out(at(20, 0));
+    let effects = reader.remote(at(30, 0), writer.snapshot().clone());
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::ClearCookies | Effect::WriteCookies { .. })),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn concurrent_sign_ins_leave_the_cookies_of_the_winning_session() {
+    let mut a = fresh(false);
+    let mut b = Machine::start(config(false), 2, at(0, 0), None, None).0;
+    a.authenticated(
+        at(0, 0),
+        data("ta", SERVER_T0 + 60 * MIN, "Ada"),
+        None,
+        None,
+    );
+    b.authenticated(
+        at(0, 0),
+        data("tb", SERVER_T0 + 60 * MIN, "Bob"),
+        None,
+        None,
+    );
+    // Same seq: the higher writer id (b) wins; a rewrites the cookies to b's.
+    let effects = a.remote(at(5, 0), b.snapshot().clone());
+    assert_eq!(a.snapshot().token(), Some("tb"));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::WriteCookies { token, .. } if token == "tb")),
+        "{effects:?}"
+    );
+    assert!(b.remote(at(5, 0), a.snapshot().clone()).is_empty());
+}
