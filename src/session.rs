@@ -10,7 +10,7 @@ use core::cell::{Cell, RefCell};
 use crate::core::cookies::{self, Page as CookiePage};
 use crate::core::errors::{NetworkReason, SdkError};
 use crate::core::json::Object;
-use crate::core::machine::{Config, Effect, Machine, Now, Wake};
+use crate::core::machine::{Config, Effects, Machine, Now, Wake};
 use crate::core::options::Options;
 use crate::core::refresh::RefreshPolicy;
 use crate::core::response;
@@ -154,7 +154,7 @@ impl<P: Platform> Driver<P> {
 
     /// Runs `step` on the machine (no borrow survives it) and carries out
     /// the effects it returns.
-    pub fn step(&self, step: impl FnOnce(&mut Machine, Now) -> Vec<Effect>) {
+    pub fn step(&self, step: impl FnOnce(&mut Machine, Now) -> Effects) {
         if self.closed.get() {
             return;
         }
@@ -163,51 +163,59 @@ impl<P: Platform> Driver<P> {
         self.run(effects);
     }
 
-    fn run(&self, effects: Vec<Effect>) {
-        for effect in effects {
-            match effect {
-                Effect::WriteCookies {
+    /// Carries out `effects`, reading what each needs from the machine.
+    fn run(&self, effects: Effects) {
+        if effects.has(Effects::WRITE_COOKIES) {
+            let cookies = {
+                let machine = self.machine.borrow();
+                let auth = machine.snapshot().auth.as_ref();
+                let (token, jwt) = auth.map_or(("", ""), |a| (&a.session_token, &a.session_jwt));
+                self.options.cookies.write(
+                    &self.cookie_page(),
                     token,
                     jwt,
-                    expires_device_ms,
-                } => {
-                    let now = self.platform.now().wall;
-                    for cookie in self.options.cookies.write(
-                        &self.cookie_page(),
-                        &token,
-                        &jwt,
-                        expires_device_ms,
-                        now,
-                    ) {
-                        self.platform.write(&cookie);
-                    }
-                }
-                Effect::ClearCookies => {
-                    for cookie in self.options.cookies.removals(&self.cookie_page()) {
-                        self.platform.write(&cookie);
-                    }
-                }
-                Effect::Publish(text) => {
-                    self.platform.set(&self.state_key, &text);
-                    self.platform.post(&text);
-                }
-                Effect::Notify(change) => self.platform.changed(change),
-                Effect::Refresh {
-                    token,
-                    duration_minutes,
-                } => {
-                    if self.flight(&token, duration_minutes).is_some() {
-                        self.step(|m, now| m.refresh_merged(now));
-                    } else {
-                        self.send_refresh(token, duration_minutes, Vec::new());
-                    }
-                }
-                Effect::Timer(at) => {
-                    let now = self.platform.now().mono;
-                    self.platform.set_timer(at.map(|at| at - now));
-                }
-                Effect::WakeLeader => self.platform.post(tabs::WAKE),
+                    machine.cookie_expiry(),
+                    self.platform.now().wall,
+                )
+            };
+            for cookie in cookies {
+                self.platform.write(&cookie);
             }
+        }
+        if effects.has(Effects::CLEAR_COOKIES) {
+            for cookie in self.options.cookies.removals(&self.cookie_page()) {
+                self.platform.write(&cookie);
+            }
+        }
+        if effects.has(Effects::PUBLISH) {
+            let text = self.machine.borrow().snapshot().to_json();
+            self.platform.set(&self.state_key, &text);
+            self.platform.post(&text);
+        }
+        if effects.has(Effects::NOTIFY_SESSION | Effects::NOTIFY_USER) {
+            self.platform.changed(effects.change());
+        }
+        if effects.has(Effects::REFRESH) {
+            let request = self
+                .machine
+                .borrow()
+                .refresh_request()
+                .map(|(token, duration)| (String::from(token), duration));
+            if let Some((token, duration)) = request {
+                if self.flight(&token, duration).is_some() {
+                    self.step(|m, now| m.refresh_merged(now));
+                } else {
+                    self.send_refresh(token, duration, Vec::new());
+                }
+            }
+        }
+        if effects.has(Effects::TIMER) {
+            let at = self.machine.borrow().timer();
+            let now = self.platform.now().mono;
+            self.platform.set_timer(at.map(|at| at - now));
+        }
+        if effects.has(Effects::WAKE_LEADER) {
+            self.platform.post(tabs::WAKE);
         }
     }
 

@@ -33,28 +33,46 @@ pub struct Change {
     pub user: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Write both session cookies; `expires_device_ms` is in device time
-    /// (`None`: a browser-session cookie until the expiry is known).
-    WriteCookies {
-        token: String,
-        jwt: String,
-        expires_device_ms: Option<i64>,
-    },
-    ClearCookies,
-    /// Persist this snapshot text and send it to the other tabs.
-    Publish(String),
-    Notify(Change),
-    /// Start `sessions/authenticate` with this token.
-    Refresh {
-        token: String,
-        duration_minutes: Option<i64>,
-    },
-    /// Arm the tab's single timer at this monotonic time, or cancel it.
-    Timer(Option<i64>),
+/// What the shell must carry out after an event, as flags. The data each
+/// needs (tokens, the snapshot text, the timer) is read from the machine
+/// afterwards, so no effect carries a copy of it. The shell carries them out
+/// in the order of the flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Effects(pub u8);
+
+impl Effects {
+    /// Write both session cookies from the snapshot (expiry in device time;
+    /// none, a browser-session cookie, until the expiry is known).
+    pub const WRITE_COOKIES: u8 = 1;
+    pub const CLEAR_COOKIES: u8 = 2;
+    /// Persist the snapshot's text and send it to the other tabs.
+    pub const PUBLISH: u8 = 4;
+    /// Tell the app the session object changed.
+    pub const NOTIFY_SESSION: u8 = 8;
+    /// Tell the app the user object changed.
+    pub const NOTIFY_USER: u8 = 16;
+    /// Start `sessions/authenticate` as `Machine::refresh_request` says.
+    pub const REFRESH: u8 = 32;
+    /// Arm the tab's single timer at `Machine::timer`, or cancel it.
+    pub const TIMER: u8 = 64;
     /// Ask the leader tab to refresh now if one is due.
-    WakeLeader,
+    pub const WAKE_LEADER: u8 = 128;
+
+    pub fn has(self, flag: u8) -> bool {
+        self.0 & flag != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Which parts of the app-visible state changed.
+    pub fn change(self) -> Change {
+        Change {
+            session: self.has(Self::NOTIFY_SESSION),
+            user: self.has(Self::NOTIFY_USER),
+        }
+    }
 }
 
 /// Why the page woke up.
@@ -85,9 +103,9 @@ pub struct Machine {
     /// cleared them): when the tabs settle on another state, the tab mends
     /// only what it wrote itself.
     wrote_cookie: Option<String>,
+    /// The effects of the event being handled, returned when it ends.
+    fx: u8,
 }
-
-type Effects = Vec<Effect>;
 
 impl Machine {
     /// Starts a tab from the session cookie (`(token, jwt)`, if any) and the
@@ -116,25 +134,31 @@ impl Machine {
             retry_at: None,
             timer: None,
             wrote_cookie: None,
+            fx: 0,
         };
-        let mut effects = Vec::new();
         match cookie {
             None if machine.snapshot.auth.is_some() => {
                 machine.replace_auth(None);
-                effects.push(machine.publish());
+                machine.fx |= Effects::PUBLISH;
             }
             None => {}
             Some((token, _)) if machine.snapshot.token() == Some(token.as_str()) => {
                 machine.from_cache = true;
-                machine.start_refresh(&mut effects);
+                machine.start_refresh();
             }
             Some((token, jwt)) => {
                 machine.replace_auth(Some(unconfirmed(token, jwt)));
                 machine.from_cache = true;
-                machine.start_refresh(&mut effects);
+                machine.start_refresh();
             }
         }
-        (machine, effects)
+        // The app has been told nothing yet: the page compares what it
+        // showed from the cache with the state once the module is ready.
+        let effects = machine.effects();
+        (
+            machine,
+            Effects(effects.0 & !(Effects::NOTIFY_SESSION | Effects::NOTIFY_USER)),
+        )
     }
 
     pub fn snapshot(&self) -> &Snapshot {
@@ -153,6 +177,27 @@ impl Machine {
         self.clock
     }
 
+    /// When the tab's timer should fire (monotonic), if at all.
+    pub fn timer(&self) -> Option<i64> {
+        self.timer
+    }
+
+    /// The cookie expiry of the current session in device time, if known.
+    pub fn cookie_expiry(&self) -> Option<i64> {
+        let at = self.auth()?.expires_at?;
+        Some(self.clock.to_device(at))
+    }
+
+    /// The refresh `Effects::REFRESH` asks for: the session token, and the
+    /// duration to re-send (only with `keepSessionAlive`).
+    pub fn refresh_request(&self) -> Option<(&str, Option<i64>)> {
+        let auth = self.auth()?;
+        let duration = auth
+            .duration_minutes
+            .filter(|_| self.config.keep_session_alive);
+        Some((&auth.session_token, duration))
+    }
+
     /// A sign-in method (or an explicit `session.authenticate`) succeeded.
     pub fn authenticated(
         &mut self,
@@ -161,44 +206,31 @@ impl Machine {
         duration: Option<i64>,
         date_ms: Option<i64>,
     ) -> Effects {
-        let mut effects = Vec::new();
-        self.apply_auth(now, data, duration, date_ms, &mut effects);
-        self.sync_timer(now, &mut effects);
-        effects
+        self.apply_auth(now, data, duration, date_ms);
+        self.end(now)
     }
 
     /// The app supplied tokens obtained elsewhere (`updateSession`): adopt
     /// them and confirm them with the server.
     pub fn update_session(&mut self, now: Now, token: String, jwt: String) -> Effects {
         self.wrote_cookie = Some(token.clone());
-        let mut effects = vec![Effect::WriteCookies {
-            token: token.clone(),
-            jwt: jwt.clone(),
-            expires_device_ms: None,
-        }];
-        let before = self.visible();
+        self.fx |= Effects::WRITE_COOKIES;
         self.replace_auth(Some(unconfirmed(token, jwt)));
-        self.notify_if_changed(before, &mut effects);
-        self.start_refresh(&mut effects);
-        self.sync_timer(now, &mut effects);
-        effects
+        self.start_refresh();
+        self.end(now)
     }
 
     /// The shell is sending a refresh the app asked for explicitly.
     pub fn refresh_began(&mut self, now: Now) -> Effects {
         self.refreshing += 1;
-        let mut effects = Vec::new();
-        self.sync_timer(now, &mut effects);
-        effects
+        self.end(now)
     }
 
     /// A refresh this machine asked for joined one already in flight, whose
     /// outcome will be reported once.
     pub fn refresh_merged(&mut self, now: Now) -> Effects {
         self.refreshing = self.refreshing.saturating_sub(1);
-        let mut effects = Vec::new();
-        self.sync_timer(now, &mut effects);
-        effects
+        self.end(now)
     }
 
     /// A refresh sent with `sent_token` finished. `random` spreads retries.
@@ -211,7 +243,6 @@ impl Machine {
         random: u32,
     ) -> Effects {
         self.refreshing = self.refreshing.saturating_sub(1);
-        let mut effects = Vec::new();
         // A sign-in or sign-out happened meanwhile: this answer is about a
         // session the tab no longer holds.
         if self.snapshot.token() == Some(sent_token) {
@@ -219,9 +250,9 @@ impl Machine {
                 Ok((data, date_ms)) => {
                     let duration =
                         requested_duration.or(self.auth().and_then(|a| a.duration_minutes));
-                    self.apply_auth(now, data, duration, date_ms, &mut effects);
+                    self.apply_auth(now, data, duration, date_ms);
                 }
-                Err(err) if err.ends_session() || self.expired(now) => self.sign_out(&mut effects),
+                Err(err) if err.ends_session() || self.expired(now) => self.sign_out(),
                 Err(_) => {
                     self.retry_at =
                         Some(now.mono + self.config.policy.backoff_ms(self.failures, random));
@@ -229,40 +260,31 @@ impl Machine {
                 }
             }
         }
-        self.sync_timer(now, &mut effects);
-        effects
+        self.end(now)
     }
 
     /// The user object changed (`users/me`, or `__user` in any response).
     pub fn user_updated(&mut self, now: Now, user: &str) -> Effects {
-        let mut effects = Vec::new();
         if let Some(auth) = &self.snapshot.auth {
             if auth.user.as_deref() != Some(user) {
-                let before = self.visible();
                 let mut auth = auth.clone();
                 auth.user = Some(user.into());
                 self.replace_auth(Some(auth));
-                effects.push(self.publish());
-                self.notify_if_changed(before, &mut effects);
+                self.fx |= Effects::PUBLISH;
             }
         }
-        self.sync_timer(now, &mut effects);
-        effects
+        self.end(now)
     }
 
     /// The session ended here: revoked, or cleared by the app.
     pub fn signed_out(&mut self, now: Now) -> Effects {
-        let mut effects = Vec::new();
-        self.sign_out(&mut effects);
-        self.sync_timer(now, &mut effects);
-        effects
+        self.sign_out();
+        self.end(now)
     }
 
     /// Another tab published `snapshot` (broadcast or storage event).
     pub fn remote(&mut self, now: Now, snapshot: Snapshot) -> Effects {
-        let mut effects = Vec::new();
         if snapshot.supersedes(&self.snapshot) {
-            let before = self.visible();
             let same_session = snapshot.token() == self.snapshot.token();
             let newer_confirmation = confirmed_at(&snapshot) > confirmed_at(&self.snapshot);
             if !same_session || newer_confirmation {
@@ -275,12 +297,10 @@ impl Machine {
             // Tabs share the device clock, so the writer's measurement of
             // it holds here too; a tab that never sent a request has no other.
             self.clock = ServerClock::with_offset(snapshot.clock_offset_ms);
-            self.snapshot = snapshot;
-            self.mend_cookies(&mut effects);
-            self.notify_if_changed(before, &mut effects);
+            self.adopt(snapshot);
+            self.mend_cookies();
         }
-        self.sync_timer(now, &mut effects);
-        effects
+        self.end(now)
     }
 
     /// This tab now leads: it refreshes at once if one is due, else arms its timer.
@@ -292,9 +312,7 @@ impl Machine {
     /// This tab stopped leading (hidden into the back/forward cache, closing).
     pub fn lost_leadership(&mut self, now: Now) -> Effects {
         self.leader = false;
-        let mut effects = Vec::new();
-        self.sync_timer(now, &mut effects);
-        effects
+        self.end(now)
     }
 
     /// The tab's timer fired.
@@ -313,11 +331,10 @@ impl Machine {
         if self.leader {
             return self.tick(now);
         }
-        let mut effects = Vec::new();
         if self.auth().is_some() && self.due_at(now).is_some_and(|due| due <= now.mono) {
-            effects.push(Effect::WakeLeader);
+            self.fx |= Effects::WAKE_LEADER;
         }
-        effects
+        self.effects()
     }
 
     /// Another tab asked the leader to check whether a refresh is due.
@@ -325,18 +342,34 @@ impl Machine {
         if self.leader {
             self.tick(now)
         } else {
-            Vec::new()
+            self.effects()
         }
     }
 
     fn tick(&mut self, now: Now) -> Effects {
-        let mut effects = Vec::new();
         let due = self.due_at(now).is_some_and(|due| due <= now.mono);
         if self.leader && self.refreshing == 0 && due {
-            self.start_refresh(&mut effects);
+            self.start_refresh();
         }
-        self.sync_timer(now, &mut effects);
-        effects
+        self.end(now)
+    }
+
+    /// Ends an event: re-arms the timer, and hands over the effects.
+    fn end(&mut self, now: Now) -> Effects {
+        let wanted = if self.leader && self.refreshing == 0 {
+            self.due_at(now)
+        } else {
+            None
+        };
+        if wanted != self.timer {
+            self.timer = wanted;
+            self.fx |= Effects::TIMER;
+        }
+        self.effects()
+    }
+
+    fn effects(&mut self) -> Effects {
+        Effects(core::mem::take(&mut self.fx))
     }
 
     fn auth(&self) -> Option<&Auth> {
@@ -365,32 +398,12 @@ impl Machine {
         Some(now.mono + (due - server_now).max(0))
     }
 
-    fn sync_timer(&mut self, now: Now, effects: &mut Effects) {
-        let wanted = if self.leader && self.refreshing == 0 {
-            self.due_at(now)
-        } else {
-            None
-        };
-        if wanted != self.timer {
-            self.timer = wanted;
-            effects.push(Effect::Timer(wanted));
+    fn start_refresh(&mut self) {
+        if self.auth().is_some() {
+            self.refreshing += 1;
+            self.retry_at = None;
+            self.fx |= Effects::REFRESH;
         }
-    }
-
-    fn start_refresh(&mut self, effects: &mut Effects) {
-        let Some(auth) = self.auth() else { return };
-        let duration_minutes = if self.config.keep_session_alive {
-            auth.duration_minutes
-        } else {
-            None
-        };
-        let token = auth.session_token.clone();
-        self.refreshing += 1;
-        self.retry_at = None;
-        effects.push(Effect::Refresh {
-            token,
-            duration_minutes,
-        });
     }
 
     fn apply_auth(
@@ -399,16 +412,10 @@ impl Machine {
         data: AuthData,
         duration: Option<i64>,
         date_ms: Option<i64>,
-        effects: &mut Effects,
     ) {
         self.clock.observe(now.wall, date_ms, data.jwt_issued_at);
-        let before = self.visible();
         self.wrote_cookie = Some(data.session_token.clone());
-        effects.push(Effect::WriteCookies {
-            token: data.session_token.clone(),
-            jwt: data.session_jwt.clone(),
-            expires_device_ms: Some(self.clock.to_device(data.expires_at)),
-        });
+        self.fx |= Effects::WRITE_COOKIES | Effects::PUBLISH;
         self.replace_auth(Some(Auth {
             session_token: data.session_token,
             session_jwt: data.session_jwt,
@@ -421,80 +428,60 @@ impl Machine {
         self.from_cache = false;
         self.failures = 0;
         self.retry_at = None;
-        effects.push(self.publish());
-        self.notify_if_changed(before, effects);
     }
 
     /// After adopting another tab's state: if this tab's last cookie write
     /// disagrees with it (it raced that tab, e.g. a refresh answered just
     /// after a sign-out elsewhere), make the cookies match the shared state.
-    fn mend_cookies(&mut self, effects: &mut Effects) {
+    fn mend_cookies(&mut self) {
         let Some(written) = &self.wrote_cookie else {
             return;
         };
         match &self.snapshot.auth {
             None => {
                 self.wrote_cookie = None;
-                effects.push(Effect::ClearCookies);
+                self.fx |= Effects::CLEAR_COOKIES;
             }
             Some(auth) if auth.session_token != *written => {
                 self.wrote_cookie = Some(auth.session_token.clone());
-                effects.push(Effect::WriteCookies {
-                    token: auth.session_token.clone(),
-                    jwt: auth.session_jwt.clone(),
-                    expires_device_ms: auth.expires_at.map(|at| self.clock.to_device(at)),
-                });
+                self.fx |= Effects::WRITE_COOKIES;
             }
             Some(_) => {}
         }
     }
 
-    fn sign_out(&mut self, effects: &mut Effects) {
+    fn sign_out(&mut self) {
         self.failures = 0;
         self.retry_at = None;
         self.from_cache = false;
         if self.snapshot.auth.is_some() {
-            let before = self.visible();
             self.replace_auth(None);
             self.wrote_cookie = None;
-            effects.push(Effect::ClearCookies);
-            effects.push(self.publish());
-            self.notify_if_changed(before, effects);
+            self.fx |= Effects::CLEAR_COOKIES | Effects::PUBLISH;
         }
     }
 
     /// A new local version of the shared state, written by this tab.
     fn replace_auth(&mut self, auth: Option<Auth>) {
-        self.snapshot = Snapshot {
+        self.adopt(Snapshot {
             seq: self.snapshot.seq + 1,
             writer: self.tab,
             clock_offset_ms: self.clock.offset_ms(),
             auth,
-        };
+        });
     }
 
-    fn publish(&self) -> Effect {
-        Effect::Publish(self.snapshot.to_json())
-    }
-
-    /// What the app can see: the session and user objects.
-    fn visible(&self) -> (Option<String>, Option<String>) {
-        let auth = self.auth();
-        (
-            auth.and_then(|a| a.session.clone()),
-            auth.and_then(|a| a.user.clone()),
-        )
-    }
-
-    fn notify_if_changed(&self, before: (Option<String>, Option<String>), effects: &mut Effects) {
-        let after = self.visible();
-        let change = Change {
-            session: before.0 != after.0,
-            user: before.1 != after.1,
-        };
-        if change.session || change.user {
-            effects.push(Effect::Notify(change));
+    /// Makes `snapshot` the state, noting what the app can see change: the
+    /// session and user objects.
+    fn adopt(&mut self, snapshot: Snapshot) {
+        let (old, new) = (self.snapshot.auth.as_ref(), snapshot.auth.as_ref());
+        if old.and_then(|a| a.session.as_ref()) != new.and_then(|a| a.session.as_ref()) {
+            self.fx |= Effects::NOTIFY_SESSION;
         }
+        if old.and_then(|a| a.user.as_ref()) != new.and_then(|a| a.user.as_ref()) {
+            self.fx |= Effects::NOTIFY_USER;
+        }
+        self.snapshot = snapshot;
     }
 }
 
@@ -512,6 +499,70 @@ fn unconfirmed(token: String, jwt: String) -> Auth {
 
 fn confirmed_at(snapshot: &Snapshot) -> i64 {
     snapshot.auth.as_ref().map_or(0, |a| a.confirmed_at)
+}
+
+/// The effects with their data, as the shell reads it: what the tests assert.
+#[cfg(test)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    WriteCookies {
+        token: String,
+        jwt: String,
+        expires_device_ms: Option<i64>,
+    },
+    ClearCookies,
+    Publish(String),
+    Notify(Change),
+    Refresh {
+        token: String,
+        duration_minutes: Option<i64>,
+    },
+    Timer(Option<i64>),
+    WakeLeader,
+}
+
+#[cfg(test)]
+impl Effects {
+    /// Reads each effect's data from `machine`, in the order the shell
+    /// carries them out.
+    pub fn expand(self, machine: &Machine) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if self.has(Self::WRITE_COOKIES) {
+            let auth = machine
+                .snapshot()
+                .auth
+                .as_ref()
+                .expect("a session to write");
+            out.push(Effect::WriteCookies {
+                token: auth.session_token.clone(),
+                jwt: auth.session_jwt.clone(),
+                expires_device_ms: machine.cookie_expiry(),
+            });
+        }
+        if self.has(Self::CLEAR_COOKIES) {
+            out.push(Effect::ClearCookies);
+        }
+        if self.has(Self::PUBLISH) {
+            out.push(Effect::Publish(machine.snapshot().to_json()));
+        }
+        if self.has(Self::NOTIFY_SESSION | Self::NOTIFY_USER) {
+            out.push(Effect::Notify(self.change()));
+        }
+        if self.has(Self::REFRESH) {
+            let (token, duration_minutes) = machine.refresh_request().expect("a session");
+            out.push(Effect::Refresh {
+                token: token.into(),
+                duration_minutes,
+            });
+        }
+        if self.has(Self::TIMER) {
+            out.push(Effect::Timer(machine.timer()));
+        }
+        if self.has(Self::WAKE_LEADER) {
+            out.push(Effect::WakeLeader);
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -49,13 +49,14 @@ fn fresh(keep_alive: bool) -> Machine {
 /// A leader tab signed in at mono 0 on an accurate clock, 60-minute session.
 fn signed_in_leader() -> Machine {
     let mut m = fresh(false);
-    m.became_leader(at(0, 0));
+    m.became_leader(at(0, 0)).expand(&m);
     m.authenticated(
         at(0, 0),
         data("t1", SERVER_T0 + 60 * MIN, "Ada"),
         Some(60),
         Some(SERVER_T0),
-    );
+    )
+    .expand(&m);
     m
 }
 
@@ -108,6 +109,7 @@ fn start_without_cookie_drops_the_cache_quietly() {
         ..Snapshot::default()
     };
     let (m, effects) = Machine::start(config(false), 1, at(0, 0), None, Some(cached));
+    let effects = effects.expand(&m);
     assert!(m.snapshot().auth.is_none());
     assert_eq!(m.snapshot().seq, 6);
     assert!(
@@ -128,13 +130,17 @@ fn start_with_cookie_shows_the_cache_at_once_and_confirms_it() {
         Some(("t1".into(), "jwt-t1".into())),
         Some(cached.clone()),
     );
+    let effects = effects.expand(&m);
     assert_eq!(m.snapshot(), &cached, "restored without a new version");
     assert!(m.from_cache());
     assert_eq!(refreshes(&effects), vec![("t1".into(), None)]);
     assert!(notifications(&effects).is_empty());
     // The leader's confirmation supersedes nothing here; the follower's own
     // confirmation will.
-    assert!(leader.remote(at(5_000, 0), cached).is_empty());
+    assert!(leader
+        .remote(at(5_000, 0), cached)
+        .expand(&leader)
+        .is_empty());
 }
 
 #[test]
@@ -146,6 +152,7 @@ fn start_with_an_unknown_cookie_confirms_the_tokens_before_showing_anything() {
         Some(("cookie-token".into(), "j".into())),
         None,
     );
+    let effects = effects.expand(&m);
     let auth = m.snapshot().auth.as_ref().unwrap();
     assert_eq!(auth.session_token, "cookie-token");
     assert!(auth.session.is_none() && auth.user.is_none());
@@ -155,12 +162,14 @@ fn start_with_an_unknown_cookie_confirms_the_tokens_before_showing_anything() {
 #[test]
 fn login_writes_cookies_publishes_and_notifies_once() {
     let mut m = fresh(false);
-    let effects = m.authenticated(
-        at(0, 0),
-        data("t1", SERVER_T0 + 60 * MIN, "Ada"),
-        Some(60),
-        Some(SERVER_T0),
-    );
+    let effects = m
+        .authenticated(
+            at(0, 0),
+            data("t1", SERVER_T0 + 60 * MIN, "Ada"),
+            Some(60),
+            Some(SERVER_T0),
+        )
+        .expand(&m);
     assert!(
         matches!(&effects[0], Effect::WriteCookies { token, jwt, .. } if token == "t1" && jwt == "jwt-t1")
     );
@@ -188,20 +197,22 @@ fn the_leader_refreshes_every_interval() {
             "round {round}: {next}"
         );
         mono = next;
-        let effects = m.timer_fired(at(mono, 0));
+        let effects = m.timer_fired(at(mono, 0)).expand(&m);
         assert_eq!(refreshes(&effects), vec![("t1".into(), None)]);
         assert!(
             timers(&effects).is_empty() && m.timer.is_none(),
             "no timer while the request runs"
         );
         let server_now = SERVER_T0 + mono;
-        let effects = m.refresh_finished(
-            at(mono + 80, 0),
-            "t1",
-            Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), Some(server_now))),
-            None,
-            0,
-        );
+        let effects = m
+            .refresh_finished(
+                at(mono + 80, 0),
+                "t1",
+                Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), Some(server_now))),
+                None,
+                0,
+            )
+            .expand(&m);
         assert!(effects
             .iter()
             .any(|e| matches!(e, Effect::WriteCookies { .. })));
@@ -216,14 +227,16 @@ fn the_leader_refreshes_every_interval() {
 fn a_device_clock_hours_off_changes_neither_timing_nor_cookie_expiry() {
     for skew in [-5 * 3_600_000, 7 * 3_600_000] {
         let mut m = fresh(false);
-        m.became_leader(at(0, skew));
+        m.became_leader(at(0, skew)).expand(&m);
         let expires = SERVER_T0 + 60 * MIN;
-        let effects = m.authenticated(
-            at(0, skew),
-            data("t", expires, "Ada"),
-            None,
-            Some(SERVER_T0),
-        );
+        let effects = m
+            .authenticated(
+                at(0, skew),
+                data("t", expires, "Ada"),
+                None,
+                Some(SERVER_T0),
+            )
+            .expand(&m);
         let Some(Effect::WriteCookies {
             expires_device_ms: Some(cookie_expiry),
             ..
@@ -244,6 +257,7 @@ fn a_device_clock_hours_off_changes_neither_timing_nor_cookie_expiry() {
         );
         assert!(
             m.timer_fired(at(MIN, skew))
+                .expand(&m)
                 .iter()
                 .all(|e| !matches!(e, Effect::Refresh { .. })),
             "a fresh session is not treated as due"
@@ -255,7 +269,7 @@ fn a_device_clock_hours_off_changes_neither_timing_nor_cookie_expiry() {
 fn transient_failures_keep_the_session_and_back_off_with_jitter() {
     let mut m = signed_in_leader();
     let mut mono = 3 * MIN;
-    m.timer_fired(at(mono, 0));
+    m.timer_fired(at(mono, 0)).expand(&m);
     let mut previous_delay = 0;
     for attempt in 0..8u32 {
         let err = if attempt % 2 == 0 {
@@ -263,7 +277,9 @@ fn transient_failures_keep_the_session_and_back_off_with_jitter() {
         } else {
             SdkError::network(NetworkReason::Timeout, "timeout")
         };
-        let effects = m.refresh_finished(at(mono, 0), "t1", Err(err), None, u32::MAX / 2);
+        let effects = m
+            .refresh_finished(at(mono, 0), "t1", Err(err), None, u32::MAX / 2)
+            .expand(&m);
         assert!(m.snapshot().auth.is_some(), "session kept");
         assert!(notifications(&effects).is_empty());
         let retry = timers(&effects)
@@ -280,15 +296,17 @@ fn transient_failures_keep_the_session_and_back_off_with_jitter() {
         assert!(delay >= previous_delay);
         previous_delay = delay;
         mono = retry;
-        assert_eq!(refreshes(&m.timer_fired(at(mono, 0))).len(), 1);
+        assert_eq!(refreshes(&m.timer_fired(at(mono, 0)).expand(&m)).len(), 1);
     }
-    let effects = m.refresh_finished(
-        at(mono, 0),
-        "t1",
-        Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
-        None,
-        0,
-    );
+    let effects = m
+        .refresh_finished(
+            at(mono, 0),
+            "t1",
+            Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
+            None,
+            0,
+        )
+        .expand(&m);
     let next = timers(&effects).last().copied().flatten().unwrap();
     assert!(
         (next - mono - 3 * MIN).abs() <= 1_000,
@@ -305,14 +323,16 @@ fn session_ending_errors_sign_out_everywhere() {
         "invalid_secret_authentication",
     ] {
         let mut m = signed_in_leader();
-        m.timer_fired(at(3 * MIN, 0));
-        let effects = m.refresh_finished(
-            at(3 * MIN, 0),
-            "t1",
-            Err(api_error(error_type, 404)),
-            None,
-            0,
-        );
+        m.timer_fired(at(3 * MIN, 0)).expand(&m);
+        let effects = m
+            .refresh_finished(
+                at(3 * MIN, 0),
+                "t1",
+                Err(api_error(error_type, 404)),
+                None,
+                0,
+            )
+            .expand(&m);
         assert!(m.snapshot().auth.is_none(), "{error_type}");
         assert!(effects.contains(&Effect::ClearCookies));
         assert!(effects.iter().any(|e| matches!(e, Effect::Publish(_))));
@@ -330,25 +350,28 @@ fn session_ending_errors_sign_out_everywhere() {
 #[test]
 fn other_errors_never_sign_out_before_expiry_but_do_after() {
     let mut m = signed_in_leader();
-    m.timer_fired(at(3 * MIN, 0));
+    m.timer_fired(at(3 * MIN, 0)).expand(&m);
     m.refresh_finished(
         at(3 * MIN, 0),
         "t1",
         Err(api_error("bad_request", 400)),
         None,
         0,
-    );
+    )
+    .expand(&m);
     assert!(m.snapshot().auth.is_some());
     // Offline past the session's end: the session is over locally.
     let late = at(61 * MIN, 0);
-    m.timer_fired(late);
-    let effects = m.refresh_finished(
-        late,
-        "t1",
-        Err(SdkError::network(NetworkReason::Offline, "")),
-        None,
-        0,
-    );
+    m.timer_fired(late).expand(&m);
+    let effects = m
+        .refresh_finished(
+            late,
+            "t1",
+            Err(SdkError::network(NetworkReason::Offline, "")),
+            None,
+            0,
+        )
+        .expand(&m);
     assert!(m.snapshot().auth.is_none());
     assert!(effects.contains(&Effect::ClearCookies));
 }
@@ -356,28 +379,33 @@ fn other_errors_never_sign_out_before_expiry_but_do_after() {
 #[test]
 fn the_timer_fires_at_session_expiry_when_that_comes_first() {
     let mut m = fresh(false);
-    m.became_leader(at(0, 0));
-    let effects = m.authenticated(at(0, 0), data("t", SERVER_T0 + MIN, "Ada"), Some(5), None);
+    m.became_leader(at(0, 0)).expand(&m);
+    let effects = m
+        .authenticated(at(0, 0), data("t", SERVER_T0 + MIN, "Ada"), Some(5), None)
+        .expand(&m);
     assert_eq!(timers(&effects).last().copied().flatten(), Some(MIN));
 }
 
 #[test]
 fn an_answer_for_a_replaced_session_is_ignored() {
     let mut m = signed_in_leader();
-    m.timer_fired(at(3 * MIN, 0));
+    m.timer_fired(at(3 * MIN, 0)).expand(&m);
     m.authenticated(
         at(3 * MIN + 10, 0),
         data("t2", SERVER_T0 + 60 * MIN, "Bob"),
         Some(60),
         None,
-    );
-    let effects = m.refresh_finished(
-        at(3 * MIN + 20, 0),
-        "t1",
-        Err(api_error("session_not_found", 404)),
-        None,
-        0,
-    );
+    )
+    .expand(&m);
+    let effects = m
+        .refresh_finished(
+            at(3 * MIN + 20, 0),
+            "t1",
+            Err(api_error("session_not_found", 404)),
+            None,
+            0,
+        )
+        .expand(&m);
     assert_eq!(
         m.snapshot().token(),
         Some("t2"),
@@ -391,7 +419,7 @@ fn remote_changes_are_adopted_in_order_without_rewriting_cookies() {
     let mut writer = signed_in_leader();
     let mut reader = fresh(false);
     let login = writer.snapshot().clone();
-    let effects = reader.remote(at(10, 0), login.clone());
+    let effects = reader.remote(at(10, 0), login.clone()).expand(&reader);
     assert_eq!(
         notifications(&effects),
         vec![Change {
@@ -407,21 +435,21 @@ fn remote_changes_are_adopted_in_order_without_rewriting_cookies() {
     );
     assert!(!reader.from_cache());
 
-    writer.signed_out(at(20, 0));
+    writer.signed_out(at(20, 0)).expand(&writer);
     let logout = writer.snapshot().clone();
     assert_eq!(
-        notifications(&reader.remote(at(30, 0), logout.clone())),
+        notifications(&reader.remote(at(30, 0), logout.clone()).expand(&reader)),
         vec![Change {
             session: true,
             user: true
         }]
     );
     assert!(
-        reader.remote(at(40, 0), login).is_empty(),
+        reader.remote(at(40, 0), login).expand(&reader).is_empty(),
         "a stale login never overwrites a newer logout"
     );
     assert!(
-        reader.remote(at(50, 0), logout).is_empty(),
+        reader.remote(at(50, 0), logout).expand(&reader).is_empty(),
         "duplicates (broadcast + storage event) are no-ops"
     );
 }
@@ -430,21 +458,27 @@ fn remote_changes_are_adopted_in_order_without_rewriting_cookies() {
 fn a_remote_refresh_reschedules_the_leader() {
     let mut leader = signed_in_leader();
     let mut follower = fresh(false);
-    follower.remote(at(0, 0), leader.snapshot().clone());
+    follower
+        .remote(at(0, 0), leader.snapshot().clone())
+        .expand(&follower);
     // The follower confirms at 2 minutes (e.g. a reload) ...
-    follower.refresh_began(at(2 * MIN, 0));
-    follower.refresh_finished(
-        at(2 * MIN, 0),
-        "t1",
-        Ok((
-            data("t1", SERVER_T0 + 60 * MIN, "Ada"),
-            Some(SERVER_T0 + 2 * MIN),
-        )),
-        None,
-        0,
-    );
+    follower.refresh_began(at(2 * MIN, 0)).expand(&follower);
+    follower
+        .refresh_finished(
+            at(2 * MIN, 0),
+            "t1",
+            Ok((
+                data("t1", SERVER_T0 + 60 * MIN, "Ada"),
+                Some(SERVER_T0 + 2 * MIN),
+            )),
+            None,
+            0,
+        )
+        .expand(&follower);
     // ... so the leader's next refresh moves to 5 minutes, not 3.
-    let effects = leader.remote(at(2 * MIN + 5, 0), follower.snapshot().clone());
+    let effects = leader
+        .remote(at(2 * MIN + 5, 0), follower.snapshot().clone())
+        .expand(&leader);
     let next = timers(&effects).last().copied().flatten().unwrap();
     assert!((next - 5 * MIN).abs() <= 1_000, "{next}");
 }
@@ -452,21 +486,31 @@ fn a_remote_refresh_reschedules_the_leader() {
 #[test]
 fn waking_refreshes_only_when_due() {
     let mut leader = signed_in_leader();
-    assert!(refreshes(&leader.woke(at(MIN, 0), Wake::Visible)).is_empty());
+    assert!(refreshes(&leader.woke(at(MIN, 0), Wake::Visible).expand(&leader)).is_empty());
     assert_eq!(
-        refreshes(&leader.woke(at(4 * MIN, 0), Wake::PageShow)).len(),
+        refreshes(&leader.woke(at(4 * MIN, 0), Wake::PageShow).expand(&leader)).len(),
         1
     );
 
     let mut follower = fresh(false);
-    follower.remote(at(0, 0), signed_in_leader().snapshot().clone());
-    assert!(follower.woke(at(MIN, 0), Wake::Visible).is_empty());
+    follower
+        .remote(at(0, 0), signed_in_leader().snapshot().clone())
+        .expand(&follower);
+    assert!(follower
+        .woke(at(MIN, 0), Wake::Visible)
+        .expand(&follower)
+        .is_empty());
     assert_eq!(
-        follower.woke(at(4 * MIN, 0), Wake::Visible),
+        follower
+            .woke(at(4 * MIN, 0), Wake::Visible)
+            .expand(&follower),
         vec![Effect::WakeLeader]
     );
     assert!(
-        follower.wake_requested(at(4 * MIN, 0)).is_empty(),
+        follower
+            .wake_requested(at(4 * MIN, 0))
+            .expand(&follower)
+            .is_empty(),
         "followers ignore wake requests"
     );
 }
@@ -474,15 +518,16 @@ fn waking_refreshes_only_when_due() {
 #[test]
 fn coming_back_online_retries_a_failed_refresh_at_once() {
     let mut m = signed_in_leader();
-    m.timer_fired(at(3 * MIN, 0));
+    m.timer_fired(at(3 * MIN, 0)).expand(&m);
     m.refresh_finished(
         at(3 * MIN, 0),
         "t1",
         Err(SdkError::network(NetworkReason::Offline, "")),
         None,
         u32::MAX,
-    );
-    let effects = m.woke(at(3 * MIN + 100, 0), Wake::Online);
+    )
+    .expand(&m);
+    let effects = m.woke(at(3 * MIN + 100, 0), Wake::Online).expand(&m);
     assert_eq!(refreshes(&effects).len(), 1);
 }
 
@@ -490,15 +535,16 @@ fn coming_back_online_retries_a_failed_refresh_at_once() {
 fn keep_session_alive_resends_the_last_duration() {
     for (keep, expected) in [(true, Some(60)), (false, None)] {
         let mut m = fresh(keep);
-        m.became_leader(at(0, 0));
+        m.became_leader(at(0, 0)).expand(&m);
         m.authenticated(
             at(0, 0),
             data("t", SERVER_T0 + 60 * MIN, "Ada"),
             Some(60),
             None,
-        );
+        )
+        .expand(&m);
         assert_eq!(
-            refreshes(&m.timer_fired(at(3 * MIN, 0))),
+            refreshes(&m.timer_fired(at(3 * MIN, 0)).expand(&m)),
             vec![("t".into(), expected)]
         );
     }
@@ -508,9 +554,9 @@ fn keep_session_alive_resends_the_last_duration() {
 fn user_updates_publish_and_notify_only_real_changes() {
     let mut m = signed_in_leader();
     let same = m.snapshot().auth.as_ref().unwrap().user.clone().unwrap();
-    assert!(m.user_updated(at(1, 0), &same).is_empty());
+    assert!(m.user_updated(at(1, 0), &same).expand(&m).is_empty());
     let renamed = r#"{"user_id":"user-test-1","name":{"first_name":"Grace"}}"#;
-    let effects = m.user_updated(at(2, 0), renamed);
+    let effects = m.user_updated(at(2, 0), renamed).expand(&m);
     assert!(
         matches!(
             effects.as_slice(),
@@ -525,26 +571,38 @@ fn user_updates_publish_and_notify_only_real_changes() {
         "{effects:?}"
     );
     let mut signed_out = fresh(false);
-    assert!(signed_out.user_updated(at(0, 0), "{}").is_empty());
+    assert!(signed_out
+        .user_updated(at(0, 0), "{}")
+        .expand(&signed_out)
+        .is_empty());
 }
 
 #[test]
 fn leadership_arms_and_disarms_the_timer() {
     let mut m = fresh(false);
-    m.authenticated(at(0, 0), data("t", SERVER_T0 + 60 * MIN, "Ada"), None, None);
+    m.authenticated(at(0, 0), data("t", SERVER_T0 + 60 * MIN, "Ada"), None, None)
+        .expand(&m);
     assert_eq!(m.timer, None, "followers do not schedule");
-    let effects = m.became_leader(at(MIN, 0));
+    let effects = m.became_leader(at(MIN, 0)).expand(&m);
     assert!(refreshes(&effects).is_empty());
     assert_eq!(timers(&effects), vec![Some(3 * MIN)]);
-    assert_eq!(timers(&m.lost_leadership(at(MIN, 0))), vec![None]);
+    assert_eq!(
+        timers(&m.lost_leadership(at(MIN, 0)).expand(&m)),
+        vec![None]
+    );
     // A new leader after the due time refreshes at once.
-    assert_eq!(refreshes(&m.became_leader(at(4 * MIN, 0))).len(), 1);
+    assert_eq!(
+        refreshes(&m.became_leader(at(4 * MIN, 0)).expand(&m)).len(),
+        1
+    );
 }
 
 #[test]
 fn update_session_adopts_tokens_and_confirms_them() {
     let mut m = signed_in_leader();
-    let effects = m.update_session(at(10, 0), "t9".into(), "j9".into());
+    let effects = m
+        .update_session(at(10, 0), "t9".into(), "j9".into())
+        .expand(&m);
     assert_eq!(
         effects.first(),
         Some(&Effect::WriteCookies {
@@ -561,13 +619,15 @@ fn update_session_adopts_tokens_and_confirms_them() {
             user: true
         }]
     );
-    let effects = m.refresh_finished(
-        at(90, 0),
-        "t9",
-        Ok((data("t9", SERVER_T0 + 60 * MIN, "Zed"), None)),
-        None,
-        0,
-    );
+    let effects = m
+        .refresh_finished(
+            at(90, 0),
+            "t9",
+            Ok((data("t9", SERVER_T0 + 60 * MIN, "Zed"), None)),
+            None,
+            0,
+        )
+        .expand(&m);
     assert!(m.snapshot().auth.as_ref().unwrap().session.is_some());
     assert_eq!(
         notifications(&effects),
@@ -582,26 +642,30 @@ fn update_session_adopts_tokens_and_confirms_them() {
 fn a_follower_adopts_the_device_clock_offset_measured_by_another_tab() {
     let skew = -3 * 3_600_000;
     let mut writer = fresh(false);
-    writer.authenticated(
-        at(0, skew),
-        data("t", SERVER_T0 + 60 * MIN, "Ada"),
-        None,
-        Some(SERVER_T0),
-    );
+    writer
+        .authenticated(
+            at(0, skew),
+            data("t", SERVER_T0 + 60 * MIN, "Ada"),
+            None,
+            Some(SERVER_T0),
+        )
+        .expand(&writer);
     let mut follower = fresh(false);
-    follower.remote(at(10, skew), writer.snapshot().clone());
+    follower
+        .remote(at(10, skew), writer.snapshot().clone())
+        .expand(&follower);
     assert_eq!(follower.clock(), writer.clock());
     // Leading later, it schedules from server time, not its own wrong clock.
-    let effects = follower.became_leader(at(MIN, skew));
+    let effects = follower.became_leader(at(MIN, skew)).expand(&follower);
     assert_eq!(timers(&effects), vec![Some(3 * MIN)]);
 }
 
 #[test]
 fn a_merged_refresh_is_counted_once() {
     let mut m = signed_in_leader();
-    m.refresh_began(at(3 * MIN - 10, 0)); // the app's explicit refresh
-                                          // The timer's refresh would duplicate it: the shell merges the two.
-    let effects = m.timer_fired(at(3 * MIN, 0));
+    m.refresh_began(at(3 * MIN - 10, 0)).expand(&m); // the app's explicit refresh
+                                                     // The timer's refresh would duplicate it: the shell merges the two.
+    let effects = m.timer_fired(at(3 * MIN, 0)).expand(&m);
     assert!(refreshes(&effects).is_empty(), "not due while one runs");
     m.refresh_finished(
         at(3 * MIN + 50, 0),
@@ -609,15 +673,16 @@ fn a_merged_refresh_is_counted_once() {
         Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
         None,
         0,
-    );
+    )
+    .expand(&m);
     assert!(
         m.timer.is_some(),
         "the schedule resumes after the only outcome"
     );
     let mut m = signed_in_leader();
-    let effects = m.became_leader(at(3 * MIN, 0));
+    let effects = m.became_leader(at(3 * MIN, 0)).expand(&m);
     assert_eq!(refreshes(&effects).len(), 1);
-    let effects = m.refresh_merged(at(3 * MIN, 0));
+    let effects = m.refresh_merged(at(3 * MIN, 0)).expand(&m);
     assert!(timers(&effects).iter().all(Option::is_some), "{effects:?}");
     assert!(
         m.timer.is_some(),
@@ -632,25 +697,32 @@ fn a_refresh_that_lands_after_a_sign_out_elsewhere_does_not_leave_cookies_behind
     // leader must undo the cookies its refresh rewrote.
     let mut leader = signed_in_leader();
     let mut other = fresh(false);
-    other.remote(at(0, 0), leader.snapshot().clone());
-    leader.timer_fired(at(3 * MIN, 0));
-    other.signed_out(at(3 * MIN + 10, 0));
-    let effects = leader.refresh_finished(
-        at(3 * MIN + 20, 0),
-        "t1",
-        Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
-        None,
-        0,
-    );
+    other
+        .remote(at(0, 0), leader.snapshot().clone())
+        .expand(&other);
+    leader.timer_fired(at(3 * MIN, 0)).expand(&leader);
+    other.signed_out(at(3 * MIN + 10, 0)).expand(&other);
+    let effects = leader
+        .refresh_finished(
+            at(3 * MIN + 20, 0),
+            "t1",
+            Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
+            None,
+            0,
+        )
+        .expand(&leader);
     assert!(effects
         .iter()
         .any(|e| matches!(e, Effect::WriteCookies { .. })));
-    let effects = leader.remote(at(3 * MIN + 30, 0), other.snapshot().clone());
+    let effects = leader
+        .remote(at(3 * MIN + 30, 0), other.snapshot().clone())
+        .expand(&leader);
     assert!(leader.snapshot().auth.is_none());
     assert!(effects.contains(&Effect::ClearCookies), "{effects:?}");
     // The other tab, which cleared them itself, ignores the stale refresh.
     assert!(other
         .remote(at(3 * MIN + 40, 0), leader.snapshot().clone())
+        .expand(&other)
         .is_empty());
 }
 
@@ -658,9 +730,13 @@ fn a_refresh_that_lands_after_a_sign_out_elsewhere_does_not_leave_cookies_behind
 fn a_tab_that_never_wrote_cookies_leaves_them_to_the_writer() {
     let mut writer = signed_in_leader();
     let mut reader = fresh(false);
-    reader.remote(at(10, 0), writer.snapshot().clone());
-    writer.signed_out(at(20, 0));
-    let effects = reader.remote(at(30, 0), writer.snapshot().clone());
+    reader
+        .remote(at(10, 0), writer.snapshot().clone())
+        .expand(&reader);
+    writer.signed_out(at(20, 0)).expand(&writer);
+    let effects = reader
+        .remote(at(30, 0), writer.snapshot().clone())
+        .expand(&reader);
     assert!(
         !effects
             .iter()
@@ -678,15 +754,17 @@ fn concurrent_sign_ins_leave_the_cookies_of_the_winning_session() {
         data("ta", SERVER_T0 + 60 * MIN, "Ada"),
         None,
         None,
-    );
+    )
+    .expand(&a);
     b.authenticated(
         at(0, 0),
         data("tb", SERVER_T0 + 60 * MIN, "Bob"),
         None,
         None,
-    );
+    )
+    .expand(&b);
     // Same seq: the higher writer id (b) wins; a rewrites the cookies to b's.
-    let effects = a.remote(at(5, 0), b.snapshot().clone());
+    let effects = a.remote(at(5, 0), b.snapshot().clone()).expand(&a);
     assert_eq!(a.snapshot().token(), Some("tb"));
     assert!(
         effects
@@ -694,5 +772,8 @@ fn concurrent_sign_ins_leave_the_cookies_of_the_winning_session() {
             .any(|e| matches!(e, Effect::WriteCookies { token, .. } if token == "tb")),
         "{effects:?}"
     );
-    assert!(b.remote(at(5, 0), a.snapshot().clone()).is_empty());
+    assert!(b
+        .remote(at(5, 0), a.snapshot().clone())
+        .expand(&b)
+        .is_empty());
 }

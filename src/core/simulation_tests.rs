@@ -6,7 +6,7 @@ use core::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 use super::errors::{NetworkReason, SdkError};
-use super::machine::{Config, Effect, Machine, Now, Wake};
+use super::machine::{Config, Effect, Effects, Machine, Now, Wake};
 use super::refresh::RefreshPolicy;
 use super::response::AuthData;
 use super::state::Snapshot;
@@ -214,8 +214,8 @@ impl World {
         }
     }
 
-    fn run_effects(&mut self, tab: usize, effects: Vec<Effect>) {
-        for effect in effects {
+    fn run_effects(&mut self, tab: usize, effects: Effects) {
+        for effect in effects.expand(&self.tabs[tab].machine) {
             match effect {
                 Effect::WriteCookies { token, jwt, .. } => self.cookie = Some((token, jwt)),
                 Effect::ClearCookies => self.cookie = None,
