@@ -32,8 +32,7 @@ export function createHost(publicToken, app) {
   const appSessionId = `app-session-id-${uuid()}`;
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`${prefix}channel`) : null;
   let core = null;
-  let timer;
-  let leaseTimer;
+  const timers = {};
   let lock = null;
   const deliver = (kind, data = '') => core?.event(kind, data);
   const listeners = {
@@ -44,6 +43,55 @@ export function createHost(publicToken, app) {
   };
   const onVisibility = () => { if (document.visibilityState === 'visible') deliver('visible'); };
 
+  const setTimer = (delayMs, kind) => {
+    clearTimeout(timers[kind]);
+    if (delayMs >= 0) timers[kind] = setTimeout(() => deliver(kind), delayMs);
+  };
+  const release = () => {
+    lock?.release();
+    lock = null;
+  };
+  // The primitives behind `run`, in the order of `Op` in src/platform/browser.rs:
+  // (number, text, text) in, a string or nothing out.
+  const ops = [
+    /* Get */ (_, key) => storage.get(key),
+    /* Set */ (_, key, value) => storage.set(key, value),
+    /* Remove */ (_, key) => { try { localStorage.removeItem(key); } catch { /* see storage */ } },
+    /* Cookies */ () => document.cookie,
+    /* WriteCookie */ (_, cookie) => { document.cookie = cookie; },
+    /* Page: href, hostname, protocol */ (n) => [location.href, location.hostname, location.protocol][n],
+    /* ReplaceUrl */ (_, href) => history.replaceState(history.state, '', href),
+    /* Navigate */ (_, url) => location.assign(url),
+    /* Post */ (_, text) => channel?.postMessage(text),
+    /* Timer: the single refresh timer; a negative delay cancels it */ (delayMs) => setTimer(delayMs, 'timer'),
+    /* LeaseTimer: the fallback election's tick */ (delayMs) => setTimer(delayMs, 'lease'),
+    /* Lead: asks for the Web Lock and holds it until Release; nothing without Web Locks */ () => {
+      if (!globalThis.navigator?.locks?.request) return;
+      if (!lock) {
+        const abort = new AbortController();
+        let free;
+        const held = new Promise((resolve) => { free = resolve; });
+        lock = { release() { abort.abort(); free(); } };
+        navigator.locks
+          .request(`${prefix}refresh`, { signal: abort.signal }, () => { deliver('leader'); return held; })
+          .catch(() => { /* aborted while waiting */ });
+      }
+      return '';
+    },
+    /* Release */ release,
+    /* Close */ () => {
+      setTimer(-1, 'timer');
+      setTimer(-1, 'lease');
+      release();
+      channel?.close();
+      for (const [type, listener] of Object.entries(listeners)) removeEventListener(type, listener);
+      document.removeEventListener('visibilitychange', onVisibility);
+      core = null;
+    },
+    /* Settle: call id, outcome text, "" when it succeeded */ (id, text, error) => app.settle(id, !error, text),
+    /* Changed: 1 session, 2 user */ (bits) => app.changed(!!(bits & 1), !!(bits & 2)),
+  ];
+
   return {
     attach(target) {
       core = target;
@@ -51,18 +99,10 @@ export function createHost(publicToken, app) {
       for (const [type, listener] of Object.entries(listeners)) addEventListener(type, listener);
       document.addEventListener('visibilitychange', onVisibility);
     },
-    monoNow: () => performance.now(),
-    wallNow: () => Date.now(),
+    run: (op, number, a, b) => ops[op](number, a, b),
+    /** `performance.now()`, or `Date.now()` when `wall`. */
+    now: (wall) => (wall ? Date.now() : performance.now()),
     fillRandom: (bytes) => crypto.getRandomValues(bytes),
-    /** href, origin, hostname, protocol and time zone, one per line. */
-    pageInfo: () => [location.href, location.origin, location.hostname, location.protocol, timezone].join('\n'),
-    readCookies: () => document.cookie,
-    writeCookie: (cookie) => { document.cookie = cookie; },
-    get: storage.get,
-    set: storage.set,
-    remove: (key) => { try { localStorage.removeItem(key); } catch { /* see above */ } },
-    replaceUrl: (href) => history.replaceState(history.state, '', href),
-    navigate: (url) => location.assign(url),
     /**
      * fetch with the protocol's headers and a timeout; answers
      * core.answer(id, status, date, body, failure).
@@ -91,45 +131,6 @@ export function createHost(publicToken, app) {
         .then(async (r) => [r.status, r.headers.get('date') || '', await r.text(), ''])
         .catch(() => [0, '', '', abort.signal.aborted ? 'timeout' : navigator.onLine === false ? 'offline' : 'unreachable'])
         .then((answer) => { clearTimeout(deadline); core?.answer(id, ...answer); });
-    },
-    /** The single refresh timer; a negative delay cancels it. */
-    setTimer(delayMs) {
-      clearTimeout(timer);
-      if (delayMs >= 0) timer = setTimeout(() => deliver('timer'), delayMs);
-    },
-    /** The fallback election's tick; a negative delay cancels it. */
-    setLeaseTimer(delayMs) {
-      clearTimeout(leaseTimer);
-      if (delayMs >= 0) leaseTimer = setTimeout(() => deliver('lease'), delayMs);
-    },
-    post: (text) => channel?.postMessage(text),
-    /** Asks for the Web Lock and holds it until release(); false without Web Locks. */
-    lead() {
-      if (!globalThis.navigator?.locks?.request) return false;
-      if (lock) return true;
-      const abort = new AbortController();
-      let release;
-      const held = new Promise((resolve) => { release = resolve; });
-      lock = { release() { abort.abort(); release(); } };
-      navigator.locks
-        .request(`${prefix}refresh`, { signal: abort.signal }, () => { deliver('leader'); return held; })
-        .catch(() => { /* aborted while waiting */ });
-      return true;
-    },
-    release() {
-      lock?.release();
-      lock = null;
-    },
-    settle: (id, ok, text) => app.settle(id, ok, text),
-    changed: (session, user) => app.changed(session, user),
-    close() {
-      this.setTimer(-1);
-      this.setLeaseTimer(-1);
-      this.release();
-      channel?.close();
-      for (const [type, listener] of Object.entries(listeners)) removeEventListener(type, listener);
-      document.removeEventListener('visibilitychange', onVisibility);
-      core = null;
     },
   };
 }

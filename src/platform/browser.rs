@@ -16,29 +16,16 @@ use crate::core::tabs::{self, Lease, LEASE_RENEW_MS};
 extern "C" {
     /// The object `createHost` returns.
     pub type JsHost;
-    #[wasm_bindgen(method, js_name = monoNow)]
-    fn mono_now(this: &JsHost) -> f64;
-    #[wasm_bindgen(method, js_name = wallNow)]
-    fn wall_now(this: &JsHost) -> f64;
+    /// Every primitive below that takes at most a number and two strings
+    /// and answers with a string or nothing, picked by `op`: one import
+    /// instead of one per primitive.
+    #[wasm_bindgen(method)]
+    fn run(this: &JsHost, op: u32, number: f64, a: &str, b: &str) -> Option<String>;
+    /// `performance.now()`, or `Date.now()` when `wall`.
+    #[wasm_bindgen(method)]
+    fn now(this: &JsHost, wall: bool) -> f64;
     #[wasm_bindgen(method, js_name = fillRandom)]
     fn fill_random(this: &JsHost, bytes: &mut [u8]);
-    /// href, origin, hostname, protocol and time zone, one per line.
-    #[wasm_bindgen(method, js_name = pageInfo)]
-    fn page_info(this: &JsHost) -> String;
-    #[wasm_bindgen(method, js_name = readCookies)]
-    fn read_cookies(this: &JsHost) -> String;
-    #[wasm_bindgen(method, js_name = writeCookie)]
-    fn write_cookie(this: &JsHost, cookie: &str);
-    #[wasm_bindgen(method, js_name = get)]
-    fn storage_get(this: &JsHost, key: &str) -> Option<String>;
-    #[wasm_bindgen(method, js_name = set)]
-    fn storage_set(this: &JsHost, key: &str, value: &str);
-    #[wasm_bindgen(method, js_name = remove)]
-    fn storage_remove(this: &JsHost, key: &str);
-    #[wasm_bindgen(method, js_name = replaceUrl)]
-    fn replace_url(this: &JsHost, href: &str);
-    #[wasm_bindgen(method)]
-    fn navigate(this: &JsHost, url: &str);
     #[wasm_bindgen(method)]
     fn send(
         this: &JsHost,
@@ -49,22 +36,37 @@ extern "C" {
         body: Option<String>,
         timeout_ms: f64,
     );
-    #[wasm_bindgen(method, js_name = setTimer)]
-    fn set_timer(this: &JsHost, delay_ms: f64);
-    #[wasm_bindgen(method, js_name = setLeaseTimer)]
-    fn set_lease_timer(this: &JsHost, delay_ms: f64);
-    #[wasm_bindgen(method)]
-    fn post(this: &JsHost, text: &str);
-    #[wasm_bindgen(method)]
-    fn lead(this: &JsHost) -> bool;
-    #[wasm_bindgen(method)]
-    fn release(this: &JsHost);
-    #[wasm_bindgen(method)]
-    fn settle(this: &JsHost, call: u32, ok: bool, text: &str);
-    #[wasm_bindgen(method)]
-    fn changed(this: &JsHost, session: bool, user: bool);
-    #[wasm_bindgen(method)]
-    fn close(this: &JsHost);
+}
+
+/// The primitives behind `JsHost::run`, in the order of `ops` in pkg/host.js.
+#[derive(Clone, Copy)]
+enum Op {
+    /// localStorage: get (key), set (key, value), remove (key).
+    Get,
+    Set,
+    Remove,
+    /// `document.cookie`: read, write (one cookie string).
+    Cookies,
+    WriteCookie,
+    /// A fact about the page: 0 href, 1 hostname, 2 protocol.
+    Page,
+    ReplaceUrl,
+    Navigate,
+    /// BroadcastChannel to the other tabs.
+    Post,
+    /// Arms the refresh timer (ms; negative cancels it).
+    Timer,
+    /// Arms the storage-lease tick (ms; negative cancels it).
+    LeaseTimer,
+    /// Asks for the Web Lock; answers nothing without Web Locks.
+    Lead,
+    Release,
+    /// Unwires every listener and timer.
+    Close,
+    /// Settles app call `number` with the text; `b` is "" on success.
+    Settle,
+    /// The app-visible state changed: 1 session, 2 user.
+    Changed,
 }
 
 /// A page of the browser, as seen through its host object.
@@ -88,6 +90,18 @@ impl Browser {
         }
     }
 
+    fn run(&self, op: Op, number: f64, a: &str, b: &str) -> Option<String> {
+        self.host.run(op as u32, number, a, b)
+    }
+
+    fn text(&self, op: Op, a: &str) {
+        self.run(op, 0.0, a, "");
+    }
+
+    fn delay(&self, op: Op, delay_ms: f64) {
+        self.run(op, delay_ms, "", "");
+    }
+
     /// This tab's random id (orders concurrent changes, holds the lease).
     pub fn tab_id(&self) -> u32 {
         self.tab_id
@@ -104,17 +118,13 @@ impl Browser {
         if let Some(lease) = write {
             self.set(&self.lease_key, &lease.to_text());
         }
-        self.host.set_lease_timer(LEASE_RENEW_MS as f64);
+        self.delay(Op::LeaseTimer, LEASE_RENEW_MS as f64);
         leads
     }
 
-    fn page_fact(&self, index: usize) -> String {
-        self.host
-            .page_info()
-            .split('\n')
-            .nth(index)
+    fn page_fact(&self, index: u8) -> String {
+        self.run(Op::Page, f64::from(index), "", "")
             .unwrap_or_default()
-            .into()
     }
 }
 
@@ -133,23 +143,24 @@ impl Http for Browser {
 
 impl Host for Browser {
     fn settle(&self, call: u32, outcome: Result<&str, &str>) {
-        let (ok, text) = match outcome {
-            Ok(text) => (true, text),
-            Err(text) => (false, text),
+        let (text, error) = match outcome {
+            Ok(text) => (text, ""),
+            Err(text) => (text, "error"),
         };
-        self.host.settle(call, ok, text);
+        self.run(Op::Settle, f64::from(call), text, error);
     }
 
     fn changed(&self, change: Change) {
-        self.host.changed(change.session, change.user);
+        let bits = u8::from(change.session) | u8::from(change.user) << 1;
+        self.run(Op::Changed, f64::from(bits), "", "");
     }
 }
 
 impl Clock for Browser {
     fn now(&self) -> Now {
         Now {
-            mono: self.host.mono_now() as i64,
-            wall: self.host.wall_now() as i64,
+            mono: self.host.now(false) as i64,
+            wall: self.host.now(true) as i64,
         }
     }
 }
@@ -162,25 +173,25 @@ impl Entropy for Browser {
 
 impl CookieJar for Browser {
     fn read(&self) -> String {
-        self.host.read_cookies()
+        self.run(Op::Cookies, 0.0, "", "").unwrap_or_default()
     }
 
     fn write(&self, cookie: &str) {
-        self.host.write_cookie(cookie);
+        self.text(Op::WriteCookie, cookie);
     }
 }
 
 impl Store for Browser {
     fn get(&self, key: &str) -> Option<String> {
-        self.host.storage_get(key)
+        self.run(Op::Get, 0.0, key, "")
     }
 
     fn set(&self, key: &str, value: &str) {
-        self.host.storage_set(key, value);
+        self.run(Op::Set, 0.0, key, value);
     }
 
     fn remove(&self, key: &str) {
-        self.host.storage_remove(key);
+        self.text(Op::Remove, key);
     }
 }
 
@@ -189,52 +200,43 @@ impl Page for Browser {
         self.page_fact(0)
     }
 
-    fn origin(&self) -> String {
+    fn hostname(&self) -> String {
         self.page_fact(1)
     }
 
-    fn hostname(&self) -> String {
-        self.page_fact(2)
-    }
-
     fn https(&self) -> bool {
-        self.page_fact(3) == "https:"
-    }
-
-    fn timezone(&self) -> String {
-        self.page_fact(4)
+        self.page_fact(2) == "https:"
     }
 
     fn replace_url(&self, href: &str) {
-        self.host.replace_url(href);
+        self.text(Op::ReplaceUrl, href);
     }
 
     fn navigate(&self, url: &str) {
-        self.host.navigate(url);
+        self.text(Op::Navigate, url);
     }
 }
 
 impl Signals for Browser {
     fn set_timer(&self, delay_ms: Option<i64>) {
-        self.host
-            .set_timer(delay_ms.map_or(-1.0, |d| d.max(0) as f64));
+        self.delay(Op::Timer, delay_ms.map_or(-1.0, |d| d.max(0) as f64));
     }
 
     fn post(&self, text: &str) {
-        self.host.post(text);
+        self.text(Op::Post, text);
     }
 
     fn request_leadership(&self) {
-        if !self.host.lead() && !self.leasing.replace(true) {
+        if self.run(Op::Lead, 0.0, "", "").is_none() && !self.leasing.replace(true) {
             // No Web Locks: elect through a storage lease instead.
-            self.host.set_lease_timer(0.0);
+            self.delay(Op::LeaseTimer, 0.0);
         }
     }
 
     fn release_leadership(&self) {
-        self.host.release();
+        self.delay(Op::Release, 0.0);
         if self.leasing.replace(false) {
-            self.host.set_lease_timer(-1.0);
+            self.delay(Op::LeaseTimer, -1.0);
             let current = self.get(&self.lease_key).as_deref().and_then(Lease::parse);
             if current.is_some_and(|lease| lease.holder == self.tab_id) {
                 self.remove(&self.lease_key);
@@ -244,6 +246,6 @@ impl Signals for Browser {
 
     fn close(&self) {
         self.release_leadership();
-        self.host.close();
+        self.delay(Op::Close, 0.0);
     }
 }

@@ -74,10 +74,8 @@ pub trait Store {
 /// Facts about the page, and the address bar.
 pub trait Page {
     fn href(&self) -> String;
-    fn origin(&self) -> String;
     fn hostname(&self) -> String;
     fn https(&self) -> bool;
-    fn timezone(&self) -> String;
     fn replace_url(&self, href: &str);
     fn navigate(&self, url: &str);
 }
