@@ -16,6 +16,7 @@ use crate::core::refresh::RefreshPolicy;
 use crate::core::response;
 use crate::core::state::Snapshot;
 use crate::core::tabs::{self, Message};
+use crate::core::text;
 use crate::methods::{self, Step};
 use crate::platform::{Answer, Platform};
 use crate::transport::{self, Reply};
@@ -68,7 +69,7 @@ impl<P: Platform> Driver<P> {
     /// Starts a session for this page: restores from cookie and cache, joins
     /// the other tabs, and asks to lead them.
     pub fn start(options: Options, tab_id: u32, platform: P) -> Driver<P> {
-        let state_key = ["latchkey:", &options.public_token, ":state"].concat();
+        let state_key = text::concat(&["latchkey:", &options.public_token, ":state"]);
         let jar = platform.read();
         let names = &options.cookies;
         let cookie = cookies::read(&jar, &names.opaque_token_name).map(|token| {
@@ -120,7 +121,7 @@ impl<P: Platform> Driver<P> {
 
     /// A localStorage key scoped to this public token.
     pub fn storage_key(&self, suffix: &str) -> String {
-        ["latchkey:", &self.options.public_token, ":", suffix].concat()
+        text::concat(&["latchkey:", &self.options.public_token, ":", suffix])
     }
 
     /// The app-visible state as JSON: session, user, tokens, from_cache.

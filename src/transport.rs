@@ -7,6 +7,7 @@ use crate::prelude::*;
 use crate::core::errors::{NetworkReason, SdkError};
 use crate::core::options::Options;
 use crate::core::response;
+use crate::core::text;
 use crate::core::time::parse_http_date;
 use crate::platform::{Answer, Request};
 
@@ -27,7 +28,7 @@ pub fn build(
 ) -> Request {
     Request {
         method,
-        url: [options.base_url.as_str(), "/sdk/v1", path].concat(),
+        url: text::concat(&[&options.base_url, "/sdk/v1", path]),
         session_token: session_token.map(Into::into),
         body,
         timeout_ms: options.request_timeout_ms,

@@ -35,7 +35,7 @@ pub fn encode_url(bytes: &[u8]) -> String {
 
 /// Decodes URL-safe or standard base64, with or without padding.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
+    let text = super::text::trim_end(text, b'=');
     if text.len() % 4 == 1 {
         return None;
     }

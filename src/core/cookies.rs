@@ -3,6 +3,7 @@
 
 use crate::prelude::*;
 
+use super::text;
 use super::time::format_http_date;
 
 /// Where and under which names the session cookies live.
@@ -75,8 +76,8 @@ impl CookieOptions {
             attributes.push_str("; Secure");
         }
         [
-            [&self.opaque_token_name, "=", token, &attributes].concat(),
-            [&self.jwt_name, "=", jwt, &attributes].concat(),
+            text::concat(&[&self.opaque_token_name, "=", token, &attributes]),
+            text::concat(&[&self.jwt_name, "=", jwt, &attributes]),
         ]
     }
 
@@ -95,7 +96,7 @@ impl CookieOptions {
         for name in [&self.opaque_token_name, &self.jwt_name] {
             for path in &paths {
                 for domain in &domains {
-                    let mut cookie = [name, "=; Path=", path].concat();
+                    let mut cookie = text::concat(&[name, "=; Path=", path]);
                     if let Some(domain) = domain {
                         cookie.push_str("; Domain=");
                         cookie.push_str(domain);
@@ -113,9 +114,8 @@ impl CookieOptions {
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn read<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    cookies
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
+    text::split(cookies, b';')
+        .filter_map(|pair| text::split_once(pair.trim(), b'='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
         .filter(|value| !value.is_empty())

@@ -6,6 +6,8 @@
 
 use crate::prelude::*;
 
+use super::text;
+
 pub const MAX_DEPTH: usize = 64;
 
 fn skip_ws(b: &[u8], mut pos: usize) -> usize {
@@ -125,9 +127,10 @@ fn skip_value(b: &[u8], pos: usize, depth: usize) -> Option<usize> {
 
 /// The text, trimmed, if it is exactly one well-formed JSON value.
 pub fn valid(text: &str) -> Option<&str> {
-    let text = text.trim_matches([' ', '\t', '\n', '\r']);
-    let end = skip_value(text.as_bytes(), 0, 0)?;
-    (end == text.len()).then_some(text)
+    let b = text.as_bytes();
+    let start = skip_ws(b, 0);
+    let end = skip_value(b, start, 0)?;
+    (skip_ws(b, end) == b.len()).then(|| text.get(start..end))?
 }
 
 /// The members of a (valid) object as (raw key, raw value); nothing for
@@ -188,7 +191,7 @@ pub fn items(array: &str) -> impl Iterator<Item = &str> {
 
 /// Whether a raw key (escapes and all) names `name`.
 pub fn key_is(raw_key: &str, name: &str) -> bool {
-    if raw_key.contains('\\') {
+    if text::find(raw_key, b'\\').is_some() {
         unescape(raw_key).as_deref() == Some(name)
     } else {
         raw_key == name
@@ -260,13 +263,10 @@ fn hex4(b: &[u8]) -> Option<u32> {
 /// Decodes the escapes of a string body (without its quotes). Lone
 /// surrogates become U+FFFD, as a browser would render them.
 fn unescape(body: &str) -> Option<String> {
-    if !body.contains('\\') {
-        return Some(body.into());
-    }
     let b = body.as_bytes();
     let mut out = String::with_capacity(body.len());
     let mut pos = 0;
-    while let Some(offset) = body.get(pos..)?.find('\\') {
+    while let Some(offset) = text::find(body.get(pos..)?, b'\\') {
         out.push_str(body.get(pos..pos + offset)?);
         pos += offset + 1;
         let escaped = *b.get(pos)?;

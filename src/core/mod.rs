@@ -13,6 +13,7 @@ pub mod response;
 pub mod schema;
 pub mod state;
 pub mod tabs;
+pub mod text;
 pub mod time;
 pub mod url;
 pub mod validate;

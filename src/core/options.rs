@@ -6,7 +6,7 @@ use super::cookies::CookieOptions;
 use super::errors::SdkError;
 use super::json;
 use super::refresh::DEFAULT_INTERVAL_MS;
-use super::url;
+use super::{text, url};
 
 pub const DEFAULT_TIMEOUT_MS: i64 = 20_000;
 /// The JWT lives five minutes: refreshing less often than this would leave
@@ -127,8 +127,8 @@ pub fn parse(public_token: &str, options: &str) -> Result<Options> {
         match key {
             "baseUrl" => {
                 let text = string(value, key)?;
-                let text = text.trim_end_matches('/');
-                if url::origin(text).is_none() || text.contains(['?', '#', ' ']) {
+                let text = text::trim_end(&text, b'/');
+                if url::origin(text).is_none() || text.bytes().any(|b| b"?# ".contains(&b)) {
                     return refuse(
                         key,
                         "must be an absolute http(s) URL such as http://localhost:8787",

@@ -7,6 +7,7 @@ use crate::prelude::*;
 use super::base64;
 use super::errors::SdkError;
 use super::json;
+use super::text;
 use super::time::parse_rfc3339;
 
 /// The raw `data` object of a 2xx answer, or the error the answer describes.
@@ -102,7 +103,7 @@ pub fn auth_data(data: &str) -> Result<AuthData, SdkError> {
 /// The claims of a JWT as JSON text, decoded without verifying it (timing
 /// only; a backend verifies against the JWKS).
 pub fn jwt_claims(jwt: &str) -> Option<String> {
-    let mut parts = jwt.split('.');
+    let mut parts = text::split(jwt, b'.');
     let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;

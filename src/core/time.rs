@@ -3,6 +3,8 @@
 
 use crate::prelude::*;
 
+use super::text;
+
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -115,7 +117,7 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
 
 /// Parses the HTTP date format, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn parse_http_date(text: &str) -> Option<i64> {
-    let mut parts = text.trim().split(' ').filter(|p| !p.is_empty());
+    let mut parts = text::split(text.trim(), b' ').filter(|p| !p.is_empty());
     let _weekday = parts.next()?;
     let day = number(parts.next()?)?;
     let month_name = parts.next()?;
@@ -124,7 +126,7 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
         .position(|m| m.eq_ignore_ascii_case(month_name))? as i64
         + 1;
     let year = number(parts.next()?)?;
-    let mut clock = parts.next()?.split(':');
+    let mut clock = text::split(parts.next()?, b':');
     let time = (
         number(clock.next()?)?,
         number(clock.next()?)?,

@@ -4,6 +4,8 @@
 
 use crate::prelude::*;
 
+use super::text;
+
 /// The parameters that carry a sign-in token into the app.
 pub const TOKEN_TYPE_PARAM: &str = "stytch_token_type";
 pub const TOKEN_PARAM: &str = "token";
@@ -27,6 +29,11 @@ pub fn encode_component(text: &str) -> String {
 /// Decodes `%XX` escapes and `+` (form encoding) in a query component.
 /// Malformed escapes stay as written; invalid UTF-8 is replaced.
 pub fn decode_component(text: &str) -> String {
+    lossy(&decode_bytes(text))
+}
+
+/// The bytes a query component spells.
+fn decode_bytes(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -51,35 +58,49 @@ pub fn decode_component(text: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
+}
+
+/// The text of `bytes`, each invalid sequence replaced by U+FFFD (as
+/// `String::from_utf8_lossy`, on the UTF-8 check the crate already has).
+fn lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match core::str::from_utf8(bytes) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(error) => {
+                let (valid, rest) = bytes.split_at(error.valid_up_to());
+                out.push_str(core::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{fffd}');
+                // No length: a sequence cut short by the end of the input.
+                let skip = error.error_len().map_or(rest.len(), usize::from);
+                bytes = rest.get(skip..).unwrap_or_default();
+            }
+        }
+    }
 }
 
 /// Splits `href` into (before the query, the query without `?`, the fragment with `#`).
 fn split(href: &str) -> (&str, &str, &str) {
-    let (rest, fragment) = match href.find('#') {
+    let (rest, fragment) = match text::find(href, b'#') {
         Some(i) => (
             href.get(..i).unwrap_or_default(),
             href.get(i..).unwrap_or_default(),
         ),
         None => (href, ""),
     };
-    match rest.split_once('?') {
+    match text::split_once(rest, b'?') {
         Some((base, query)) => (base, query, fragment),
         None => (rest, "", fragment),
     }
 }
 
-/// The decoded query parameters of `href`, in order.
-pub fn query_params(href: &str) -> Vec<(String, String)> {
-    split(href)
-        .1
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) => (decode_component(k), decode_component(v)),
-            None => (decode_component(pair), String::new()),
-        })
-        .collect()
+/// Whether the encoded key of a query parameter names `name`.
+fn key_is(raw_key: &str, name: &str) -> bool {
+    decode_bytes(raw_key) == name.as_bytes()
 }
 
 /// A sign-in token found in a URL.
@@ -91,13 +112,14 @@ pub struct UrlToken {
 
 /// The token the URL carries, if it carries both parameters, non-empty.
 pub fn find_token(href: &str) -> Option<UrlToken> {
-    let params = query_params(href);
+    // The first parameter of each name counts.
     let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
+        text::split(split(href).1, b'&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| text::split_once(pair, b'=').unwrap_or((pair, "")))
+            .find(|(key, _)| key_is(key, name))
+            .map(|(_, value)| decode_component(value))
+            .filter(|value| !value.is_empty())
     };
     Some(UrlToken {
         token_type: get(TOKEN_TYPE_PARAM)?,
@@ -109,17 +131,16 @@ pub fn find_token(href: &str) -> Option<UrlToken> {
 /// fragment are kept byte for byte.
 pub fn strip_token(href: &str) -> String {
     let (base, query, fragment) = split(href);
-    let kept: Vec<&str> = query
-        .split('&')
+    let kept: Vec<&str> = text::split(query, b'&')
         .filter(|pair| {
-            let key = decode_component(pair.split('=').next().unwrap_or_default());
-            !pair.is_empty() && key != TOKEN_TYPE_PARAM && key != TOKEN_PARAM
+            let key = text::until(pair, |b| b == b'=');
+            !pair.is_empty() && !key_is(key, TOKEN_TYPE_PARAM) && !key_is(key, TOKEN_PARAM)
         })
         .collect();
     let mut out = String::from(base);
     if !kept.is_empty() {
         out.push('?');
-        out.push_str(&kept.join("&"));
+        out.push_str(&text::join(&kept, "&"));
     }
     out.push_str(fragment);
     out
@@ -128,7 +149,11 @@ pub fn strip_token(href: &str) -> String {
 /// Appends `key=value` pairs (encoded) to `base`, which may already have a query.
 pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
     let mut out = String::from(base);
-    let mut separator = if base.contains('?') { '&' } else { '?' };
+    let mut separator = if text::find(base, b'?').is_some() {
+        '&'
+    } else {
+        '?'
+    };
     for (key, value) in params {
         out.push(separator);
         out.push_str(&encode_component(key));
@@ -144,15 +169,13 @@ pub fn origin(href: &str) -> Option<&str> {
     let rest = href
         .strip_prefix("https://")
         .or_else(|| href.strip_prefix("http://"))?;
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = rest.get(..authority_len)?;
-    let host = authority.rsplit('@').next().unwrap_or(authority);
-    let valid_host = !host.is_empty()
-        && !authority.contains('@')
-        && host
+    let authority = text::until(rest, |b| matches!(b, b'/' | b'?' | b'#'));
+    // No user info (`@`), no path or query: a host and maybe a port.
+    let valid_host = !authority.is_empty()
+        && authority
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    href.get(..href.len() - rest.len() + authority_len)
+    href.get(..href.len() - rest.len() + authority.len())
         .filter(|_| valid_host)
 }
 
@@ -206,6 +229,23 @@ mod tests {
         assert_eq!(decode_component(&encoded), text);
         assert_eq!(decode_component("100%zz+%4"), "100%zz %4");
         assert_eq!(decode_component("%ff"), "\u{fffd}");
+        for bytes in [
+            &b"a\xffb\xc3\xa9\xe2\x82"[..],
+            b"\xf0\x9f\x98",
+            b"\xed\xa0\x80x",
+            b"\xc0\xafok\xf4\x90\x80\x80",
+            b"",
+        ] {
+            assert_eq!(lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn lossy_decoding_matches_std(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..24)) {
+            proptest::prop_assert_eq!(lossy(&bytes), String::from_utf8_lossy(&bytes));
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::prelude::*;
 
 use super::errors::SdkError;
-use super::url;
+use super::{text, url};
 
 pub const MIN_SESSION_MINUTES: i64 = 5;
 pub const MAX_SESSION_MINUTES: i64 = 527_040;
@@ -25,7 +25,7 @@ fn refuse(field: &str, message: &str) -> Check {
 /// A pragmatic address check: what mail systems accept, not all of RFC 5322.
 pub fn email(field: &str, value: &str) -> Check {
     let message = "must be an email address like name@example.com";
-    let Some((local, domain)) = value.rsplit_once('@') else {
+    let Some((local, domain)) = text::rsplit_once(value, b'@') else {
         return refuse(field, message);
     };
     let local_ok = !local.is_empty()
@@ -36,7 +36,7 @@ pub fn email(field: &str, value: &str) -> Check {
         && local
             .bytes()
             .all(|b| b > b' ' && b != 0x7f && !b"\"(),:;<>@[\\]".contains(&b));
-    let labels: Vec<&str> = domain.split('.').collect();
+    let labels: Vec<&str> = text::split(domain, b'.').collect();
     let domain_ok = labels.len() >= 2
         && domain.len() <= 253
         && labels.iter().all(|label| {

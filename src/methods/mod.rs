@@ -16,8 +16,8 @@ mod users;
 use crate::prelude::*;
 
 use crate::core::errors::SdkError;
-use crate::core::json;
 use crate::core::schema::{self, Field};
+use crate::core::{json, text};
 use crate::platform::Platform;
 use crate::session::{Driver, Outcome, Then};
 use crate::transport::Reply;
@@ -225,7 +225,7 @@ fn fill_redirect_urls<P: Platform>(driver: &Driver<P>, body: &mut String, fields
         return;
     }
     let href = driver.platform().href();
-    let page = href.split(['?', '#']).next().unwrap_or_default();
+    let page = text::until(&href, |b| b == b'?' || b == b'#');
     for field in fields {
         if json::get(body, field).is_none() {
             let mut quoted = String::new();

@@ -8,7 +8,7 @@ use super::{endpoint, fill_redirect_urls, Effect, Endpoint};
 use crate::core::errors::SdkError;
 use crate::core::json::{self, Object};
 use crate::core::schema::{self, optional, required, Kind};
-use crate::core::{url, validate};
+use crate::core::{text, url, validate};
 use crate::platform::Platform;
 use crate::session::{Driver, Outcome};
 
@@ -53,7 +53,8 @@ pub fn start<P: Platform>(driver: &Driver<P>, args: &str) -> Outcome {
         .map(|list| json::items(list).filter_map(json::string).collect())
         .unwrap_or_default();
     if !scopes.is_empty() {
-        query.push(("custom_scopes".into(), scopes.join(" ")));
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        query.push(("custom_scopes".into(), text::join(&scopes, " ")));
     }
     for (key, value) in json::get(&body, "provider_params")
         .map(json::members)
@@ -62,7 +63,7 @@ pub fn start<P: Platform>(driver: &Driver<P>, args: &str) -> Outcome {
     {
         match json::string(value) {
             Some(value) if !key.is_empty() => {
-                query.push((["provider_", &json::string_body(key)].concat(), value))
+                query.push((text::concat(&["provider_", &json::string_body(key)]), value))
             }
             _ => {
                 return Err(SdkError::validation(
@@ -77,13 +78,12 @@ pub fn start<P: Platform>(driver: &Driver<P>, args: &str) -> Outcome {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let base = [
-        driver.options().base_url.as_str(),
+    let base = text::concat(&[
+        &driver.options().base_url,
         "/v1/public/oauth/",
         &provider,
         "/start",
-    ]
-    .concat();
+    ]);
     let target = url::with_query(&base, &pairs);
     driver.platform().navigate(&target);
     Ok(Object::new().str("url", &target).finish())

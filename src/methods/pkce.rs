@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 use crate::core::errors::SdkError;
-use crate::core::{json, pkce, url};
+use crate::core::{json, pkce, text, url};
 use crate::platform::Platform;
 use crate::session::Driver;
 use crate::transport::Reply;
@@ -45,11 +45,10 @@ impl Flow {
 }
 
 pub fn bootstrap_path<P: Platform>(driver: &Driver<P>) -> String {
-    [
+    text::concat(&[
         "/projects/bootstrap/",
         &url::encode_component(&driver.options().public_token),
-    ]
-    .concat()
+    ])
 }
 
 /// Starts a flow: a fresh verifier is stored and its challenge returned.
