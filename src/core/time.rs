@@ -43,14 +43,23 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
+/// The number the ASCII digits `text` spell (one to nine of them).
 fn number(text: &str) -> Option<i64> {
-    if text.is_empty() || text.len() > 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() || text.len() > 9 {
         return None;
     }
-    Some(
-        text.bytes()
-            .fold(0, |acc, b| acc * 10 + i64::from(b - b'0')),
-    )
+    digits(text.as_bytes())
+}
+
+fn digits(b: &[u8]) -> Option<i64> {
+    let mut n = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(c - b'0');
+    }
+    Some(n)
 }
 
 fn to_millis(date: (i64, i64, i64), time: (i64, i64, i64), millis: i64) -> Option<i64> {
@@ -70,49 +79,62 @@ fn to_millis(date: (i64, i64, i64), time: (i64, i64, i64), millis: i64) -> Optio
 
 /// Parses `2024-05-01T12:30:45.123456Z` or with a `+hh:mm` offset.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let field = |from: usize, to: usize| text.get(from..to).and_then(number);
-    let date = (field(0, 4)?, field(5, 7)?, field(8, 10)?);
-    let time = (field(11, 13)?, field(14, 16)?, field(17, 19)?);
-    let mut rest = text.get(19..)?;
-    let mut millis = 0;
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
+    let b = text.trim().as_bytes();
+    // Each field as the digits between fixed positions; the byte after it
+    // must be its separator.
+    let mut fields = [0i64; 6];
+    for (i, (from, separator)) in [
+        (0, b"-"),
+        (5, b"-"),
+        (8, b"T"),
+        (11, b":"),
+        (14, b":"),
+        (17, b"."),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let width = if i == 0 { 4 } else { 2 };
+        fields[i] = digits(b.get(from..from + width)?)?;
+        let after = *b.get(from + width)?;
+        let ok = match separator[0] {
+            b'T' => matches!(after, b'T' | b't' | b' '),
+            // The fraction is optional: the offset may follow at once.
+            b'.' => true,
+            expected => after == expected,
+        };
+        if !ok {
             return None;
         }
-        millis = fraction
-            .bytes()
-            .take(digits)
-            .chain(*b"000")
-            .take(3)
-            .try_fold(0, |acc, b| {
-                b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
-            })?;
-        rest = fraction.get(digits..)?;
     }
-    let offset_minutes = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            if rest.len() != 6 || rest.as_bytes()[3] != b':' {
-                return None;
-            }
-            sign * (number(rest.get(1..3)?)? * 60 + number(rest.get(4..6)?)?)
+    let mut pos = 19;
+    let mut millis = 0;
+    if b[pos] == b'.' {
+        pos += 1;
+        let mut scale = 100;
+        while let Some(c) = b.get(pos).filter(|c| c.is_ascii_digit()) {
+            millis += i64::from(c - b'0') * scale;
+            scale /= 10;
+            pos += 1;
         }
+        if pos == 20 {
+            return None;
+        }
+    }
+    let offset_minutes = match b.get(pos..)? {
+        b"Z" | b"z" => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let minutes = digits(&[*h1, *h2])? * 60 + digits(&[*m1, *m2])?;
+            if *sign == b'-' {
+                -minutes
+            } else {
+                minutes
+            }
+        }
+        _ => return None,
     };
-    Some(to_millis(date, time, millis)? - offset_minutes * 60_000)
+    let [year, month, day, hour, minute, second] = fields;
+    Some(to_millis((year, month, day), (hour, minute, second), millis)? - offset_minutes * 60_000)
 }
 
 /// Parses the HTTP date format, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
