@@ -435,7 +435,7 @@ impl<P: Platform> Driver<P> {
             return;
         }
         self.platform.close();
-        let destroyed: Outcome = Err(SdkError::usage("This client was destroyed"));
+        let destroyed: Outcome = Err(SdkError::Usage("This client was destroyed"));
         for (_, then) in self.pending.take() {
             let calls = match then {
                 Then::Refresh { waiters, .. } => waiters,

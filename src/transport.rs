@@ -37,18 +37,7 @@ pub fn build(
 
 /// The `data` of an answer, or the error it (or its absence) means.
 pub fn reply(answer: Result<Answer, NetworkReason>) -> Result<Reply, SdkError> {
-    let answer = answer.map_err(|reason| {
-        let message = match reason {
-            NetworkReason::Offline => "The device is offline",
-            NetworkReason::Timeout => "The auth API did not answer in time",
-            // A browser hides a refused CORS preflight behind the same
-            // failure as a dead server, so the message names both.
-            NetworkReason::Unreachable => {
-                "The auth API could not be reached (is baseUrl right, and is this page's origin authorized?)"
-            }
-        };
-        SdkError::network(reason, message)
-    })?;
+    let answer = answer.map_err(SdkError::Network)?;
     let data = response::decode(answer.status, &answer.body)?;
     Ok(Reply {
         data: data.into(),

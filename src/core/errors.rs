@@ -23,6 +23,18 @@ impl NetworkReason {
             NetworkReason::Timeout => "timeout",
         }
     }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            NetworkReason::Offline => "The device is offline",
+            NetworkReason::Timeout => "The auth API did not answer in time",
+            // A browser hides a refused CORS preflight behind the same
+            // failure as a dead server, so the message names both.
+            NetworkReason::Unreachable => {
+                "The auth API could not be reached (is baseUrl right, and is this page's origin authorized?)"
+            }
+        }
+    }
 }
 
 /// Every failure of a public SDK function, exported to TypeScript as a
@@ -37,14 +49,14 @@ pub enum SdkError {
         error_message: String,
         error_url: String,
     },
-    Network {
-        reason: NetworkReason,
-        message: String,
-    },
+    Network(NetworkReason),
     /// The input was refused before any request was sent.
-    Validation { field: String, message: String },
+    Validation {
+        field: String,
+        message: &'static str,
+    },
     /// The SDK was used in a way it cannot serve (e.g. outside a browser).
-    Usage { message: String },
+    Usage(&'static str),
 }
 
 /// Error types after which the session is gone for good: the SDK clears it.
@@ -59,23 +71,10 @@ const SESSION_ENDING: [&str; 4] = [
 pub const INVALID_RESPONSE: &str = "invalid_response";
 
 impl SdkError {
-    pub fn validation(field: &str, message: &str) -> Self {
+    pub fn validation(field: &str, message: &'static str) -> Self {
         SdkError::Validation {
             field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    pub fn usage(message: &str) -> Self {
-        SdkError::Usage {
-            message: message.into(),
-        }
-    }
-
-    pub fn network(reason: NetworkReason, message: &str) -> Self {
-        SdkError::Network {
-            reason,
-            message: message.into(),
+            message,
         }
     }
 
@@ -93,16 +92,16 @@ impl SdkError {
     pub fn kind(&self) -> &'static str {
         match self {
             SdkError::Api { .. } => "api",
-            SdkError::Network { .. } => "network",
+            SdkError::Network(_) => "network",
             SdkError::Validation { .. } => "validation",
-            SdkError::Usage { .. } => "usage",
+            SdkError::Usage(_) => "usage",
         }
     }
 
     /// Whether the same call may succeed if simply tried again later.
     pub fn retryable(&self) -> bool {
         match self {
-            SdkError::Network { .. } => true,
+            SdkError::Network(_) => true,
             SdkError::Api {
                 status_code,
                 error_type,
@@ -115,7 +114,7 @@ impl SdkError {
                     || *status_code == 408
                     || (error_type == INVALID_RESPONSE && *status_code < 300)
             }
-            SdkError::Validation { .. } | SdkError::Usage { .. } => false,
+            SdkError::Validation { .. } | SdkError::Usage(_) => false,
         }
     }
 
@@ -138,9 +137,8 @@ impl SdkError {
     pub fn message(&self) -> &str {
         match self {
             SdkError::Api { error_message, .. } => error_message,
-            SdkError::Network { message, .. }
-            | SdkError::Validation { message, .. }
-            | SdkError::Usage { message } => message,
+            SdkError::Network(reason) => reason.message(),
+            SdkError::Validation { message, .. } | SdkError::Usage(message) => message,
         }
     }
 
@@ -163,9 +161,9 @@ impl SdkError {
                 .str("error_type", error_type)
                 .str("error_message", error_message)
                 .str("error_url", error_url),
-            SdkError::Network { reason, .. } => object.str("reason", reason.as_str()),
+            SdkError::Network(reason) => object.str("reason", reason.as_str()),
             SdkError::Validation { field, .. } => object.str("field", field),
-            SdkError::Usage { .. } => object,
+            SdkError::Usage(_) => object,
         }
         .finish()
     }
@@ -193,9 +191,9 @@ mod tests {
             api(429, "too_many_requests"),
             api(408, "request_timeout"),
             api(200, INVALID_RESPONSE),
-            SdkError::network(NetworkReason::Timeout, "t"),
-            SdkError::network(NetworkReason::Offline, "o"),
-            SdkError::network(NetworkReason::Unreachable, "u"),
+            SdkError::Network(NetworkReason::Timeout),
+            SdkError::Network(NetworkReason::Offline),
+            SdkError::Network(NetworkReason::Unreachable),
         ] {
             assert!(err.retryable(), "{err:?}");
             assert!(!err.ends_session(), "{err:?}");
@@ -222,7 +220,7 @@ mod tests {
     #[test]
     fn client_side_errors_are_never_retryable() {
         assert!(!SdkError::validation("email", "bad").retryable());
-        assert!(!SdkError::usage("no browser").retryable());
+        assert!(!SdkError::Usage("no browser").retryable());
         assert!(!api(400, "bad_request").retryable());
         assert!(!api(404, "session_not_found").retryable());
         assert!(
@@ -242,11 +240,11 @@ mod tests {
             r#"{"kind":"validation","message":"must be E.164","retryable":false,"field":"phone_number"}"#
         );
         assert_eq!(
-            SdkError::network(NetworkReason::Timeout, "slow").to_json(),
-            r#"{"kind":"network","message":"slow","retryable":true,"reason":"timeout"}"#
+            SdkError::Network(NetworkReason::Timeout).to_json(),
+            r#"{"kind":"network","message":"The auth API did not answer in time","retryable":true,"reason":"timeout"}"#
         );
         assert_eq!(
-            SdkError::usage("u").to_json(),
+            SdkError::Usage("u").to_json(),
             r#"{"kind":"usage","message":"u","retryable":false}"#
         );
     }

@@ -275,7 +275,7 @@ fn transient_failures_keep_the_session_and_back_off_with_jitter() {
         let err = if attempt % 2 == 0 {
             api_error("internal_server_error", 500)
         } else {
-            SdkError::network(NetworkReason::Timeout, "timeout")
+            SdkError::Network(NetworkReason::Timeout)
         };
         let effects = m
             .refresh_finished(at(mono, 0), "t1", Err(err), None, u32::MAX / 2)
@@ -367,7 +367,7 @@ fn other_errors_never_sign_out_before_expiry_but_do_after() {
         .refresh_finished(
             late,
             "t1",
-            Err(SdkError::network(NetworkReason::Offline, "")),
+            Err(SdkError::Network(NetworkReason::Offline)),
             None,
             0,
         )
@@ -522,7 +522,7 @@ fn coming_back_online_retries_a_failed_refresh_at_once() {
     m.refresh_finished(
         at(3 * MIN, 0),
         "t1",
-        Err(SdkError::network(NetworkReason::Offline, "")),
+        Err(SdkError::Network(NetworkReason::Offline)),
         None,
         u32::MAX,
     )

@@ -11,8 +11,11 @@ use super::{text, url};
 pub const DEFAULT_TIMEOUT_MS: i64 = 20_000;
 /// The JWT lives five minutes: refreshing less often than this would leave
 /// a stale JWT cookie; more often than every second is a mistake.
-const INTERVAL_RANGE: (i64, i64) = (1_000, 270_000);
-const TIMEOUT_RANGE: (i64, i64) = (1_000, 120_000);
+const INTERVAL_RANGE: Range = (1_000, 270_000, "must be a whole number from 1000 to 270000");
+const TIMEOUT_RANGE: Range = (1_000, 120_000, "must be a whole number from 1000 to 120000");
+
+/// The bounds of an integer option, and the sentence that refuses others.
+type Range = (i64, i64, &'static str);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -27,7 +30,7 @@ pub struct Options {
 
 type Result<T> = core::result::Result<T, SdkError>;
 
-fn refuse<T>(field: &str, message: &str) -> Result<T> {
+fn refuse<T>(field: &str, message: &'static str) -> Result<T> {
     Err(SdkError::validation(field, message))
 }
 
@@ -35,16 +38,10 @@ fn string(value: &str, field: &str) -> Result<String> {
     json::string(value).map_or_else(|| refuse(field, "must be a string"), Ok)
 }
 
-fn integer(value: &str, field: &str, (min, max): (i64, i64)) -> Result<i64> {
+fn integer(value: &str, field: &str, (min, max, message): Range) -> Result<i64> {
     match json::int(value) {
         Some(n) if (min..=max).contains(&n) => Ok(n),
-        _ => {
-            let mut message = String::from("must be a whole number from ");
-            message.push_str(&json::int_text(min));
-            message.push_str(" to ");
-            message.push_str(&json::int_text(max));
-            refuse(field, &message)
-        }
+        _ => refuse(field, message),
     }
 }
 

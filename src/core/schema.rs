@@ -6,7 +6,7 @@ use crate::prelude::*;
 
 use super::errors::SdkError;
 use super::json::{self, Object};
-use super::validate;
+use super::validate::{self, Minutes, SESSION_DURATION};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -21,8 +21,8 @@ pub enum Kind {
     Code,
     /// `session_duration_minutes`.
     Duration,
-    /// Whole minutes within an inclusive range.
-    Minutes(i64, i64),
+    /// Whole minutes within a range.
+    Minutes(&'static Minutes),
     /// An absolute http(s) URL.
     Url,
     /// `{first_name?, middle_name?, last_name?}`, strings.
@@ -57,7 +57,7 @@ pub const fn optional(name: &'static str, kind: Kind) -> Field {
     }
 }
 
-fn refuse(field: &str, message: &str) -> SdkError {
+fn refuse(field: &str, message: &'static str) -> SdkError {
     SdkError::validation(field, message)
 }
 
@@ -79,8 +79,8 @@ fn check(field: &Field, value: &str) -> Result<(), SdkError> {
                 Err(refuse(name, "must be the 6-digit code"))
             }
         }
-        Kind::Duration => validate::session_duration(name, as_integer()?),
-        Kind::Minutes(min, max) => validate::minutes_in(name, as_integer()?, min, max),
+        Kind::Duration => validate::minutes_in(name, as_integer()?, &SESSION_DURATION),
+        Kind::Minutes(range) => validate::minutes_in(name, as_integer()?, range),
         Kind::Url => validate::redirect_url(name, &as_string()?),
         Kind::Name => {
             let parts_ok = json::is_object(value)
@@ -245,7 +245,7 @@ mod tests {
         let fields = &[
             optional("code", Kind::Code),
             optional("phone_number", Kind::Phone),
-            optional("expiration_minutes", Kind::Minutes(1, 10)),
+            optional("expiration_minutes", Kind::Minutes(&validate::CODE_EXPIRY)),
             optional("login_magic_link_url", Kind::Url),
             optional("name", Kind::Name),
             optional("untrusted_metadata", Kind::Object),

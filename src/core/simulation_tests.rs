@@ -627,6 +627,6 @@ fn a_session_ends_on_time_for_everyone_without_keep_alive() {
             .all(|t| t.machine.snapshot().auth.is_none()),
         "ended within seconds of expiry"
     );
-    let network = SdkError::network(NetworkReason::Offline, "");
+    let network = SdkError::Network(NetworkReason::Offline);
     assert!(network.retryable());
 }

@@ -5,8 +5,32 @@ use crate::prelude::*;
 use super::errors::SdkError;
 use super::{text, url};
 
-pub const MIN_SESSION_MINUTES: i64 = 5;
-pub const MAX_SESSION_MINUTES: i64 = 527_040;
+/// A range of whole minutes, with the sentence that refuses a value outside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Minutes {
+    pub min: i64,
+    pub max: i64,
+    pub message: &'static str,
+}
+
+/// `session_duration_minutes`: five minutes to a year.
+pub const SESSION_DURATION: Minutes = Minutes {
+    min: 5,
+    max: 527_040,
+    message: "must be a whole number of minutes from 5 to 527040 (one year)",
+};
+/// The lifetime of an email link.
+pub const LINK_EXPIRY: Minutes = Minutes {
+    min: 5,
+    max: 10_080,
+    message: "must be a whole number of minutes from 5 to 10080",
+};
+/// The lifetime of a one-time code.
+pub const CODE_EXPIRY: Minutes = Minutes {
+    min: 1,
+    max: 10,
+    message: "must be a whole number of minutes from 1 to 10",
+};
 
 type Check = Result<(), SdkError>;
 
@@ -18,7 +42,7 @@ pub fn contains(haystack: &str, needle: &str) -> bool {
         .any(|window| window == needle.as_bytes())
 }
 
-fn refuse(field: &str, message: &str) -> Check {
+fn refuse(field: &str, message: &'static str) -> Check {
     Err(SdkError::validation(field, message))
 }
 
@@ -74,27 +98,12 @@ pub fn phone_number(field: &str, value: &str) -> Check {
     }
 }
 
-pub fn session_duration(field: &str, minutes: i64) -> Check {
-    if (MIN_SESSION_MINUTES..=MAX_SESSION_MINUTES).contains(&minutes) {
+/// A whole number of minutes within `range` (durations, expirations).
+pub fn minutes_in(field: &str, minutes: i64, range: &Minutes) -> Check {
+    if (range.min..=range.max).contains(&minutes) {
         Ok(())
     } else {
-        refuse(
-            field,
-            "must be a whole number of minutes from 5 to 527040 (one year)",
-        )
-    }
-}
-
-/// A whole number within `range`, for expirations and similar knobs.
-pub fn minutes_in(field: &str, minutes: i64, min: i64, max: i64) -> Check {
-    if (min..=max).contains(&minutes) {
-        Ok(())
-    } else {
-        let mut message = String::from("must be a whole number of minutes from ");
-        message.push_str(&super::json::int_text(min));
-        message.push_str(" to ");
-        message.push_str(&super::json::int_text(max));
-        refuse(field, &message)
+        refuse(field, range.message)
     }
 }
 
@@ -210,12 +219,19 @@ mod tests {
 
     #[test]
     fn session_durations_are_bounded() {
-        assert!(session_duration("session_duration_minutes", 5).is_ok());
-        assert!(session_duration("session_duration_minutes", 527_040).is_ok());
-        assert!(session_duration("session_duration_minutes", 4).is_err());
-        assert!(session_duration("session_duration_minutes", 527_041).is_err());
-        assert!(session_duration("session_duration_minutes", -60).is_err());
-        let err = minutes_in("expiration_minutes", 11, 1, 10).unwrap_err();
+        let duration = |minutes| minutes_in("session_duration_minutes", minutes, &SESSION_DURATION);
+        assert!(duration(5).is_ok());
+        assert!(duration(527_040).is_ok());
+        assert!(duration(4).is_err());
+        assert!(duration(527_041).is_err());
+        assert!(duration(-60).is_err());
+        assert_eq!(
+            duration(4).unwrap_err().message(),
+            "must be a whole number of minutes from 5 to 527040 (one year)"
+        );
+        assert!(minutes_in("expiration_minutes", 10, &CODE_EXPIRY).is_ok());
+        assert!(minutes_in("login_expiration_minutes", 10_081, &LINK_EXPIRY).is_err());
+        let err = minutes_in("expiration_minutes", 11, &CODE_EXPIRY).unwrap_err();
         assert_eq!(
             err.message(),
             "must be a whole number of minutes from 1 to 10"

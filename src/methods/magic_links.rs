@@ -3,6 +3,7 @@
 use super::pkce::{Flow, Step};
 use super::{endpoint, Effect, Endpoint};
 use crate::core::schema::{optional, required, Field, Kind};
+use crate::core::validate::LINK_EXPIRY;
 
 const URLS: &[&str] = &["login_magic_link_url", "signup_magic_link_url"];
 
@@ -10,8 +11,8 @@ const SEND_FIELDS: &[Field] = &[
     required("email", Kind::Email),
     optional("login_magic_link_url", Kind::Url),
     optional("signup_magic_link_url", Kind::Url),
-    optional("login_expiration_minutes", Kind::Minutes(5, 10_080)),
-    optional("signup_expiration_minutes", Kind::Minutes(5, 10_080)),
+    optional("login_expiration_minutes", Kind::Minutes(&LINK_EXPIRY)),
+    optional("signup_expiration_minutes", Kind::Minutes(&LINK_EXPIRY)),
     optional("login_template_id", Kind::Str),
     optional("signup_template_id", Kind::Str),
     optional("locale", Kind::Str),

@@ -112,7 +112,7 @@ pub fn begin<P: Platform>(driver: &Driver<P>, call: u32, op: &str, args: &str) {
             "user.update" => users::update(driver, call, args),
             "oauth.start" => Some(oauth::start(driver, args)),
             "authenticateByUrl" => url::authenticate(driver, call, args),
-            _ => Some(Err(SdkError::usage("Unknown SDK method"))),
+            _ => Some(Err(SdkError::Usage("Unknown SDK method"))),
         },
     };
     if let Some(outcome) = outcome {

@@ -2,16 +2,17 @@
 
 use super::{endpoint, Effect, Endpoint};
 use crate::core::schema::{optional, required, Field, Kind};
+use crate::core::validate::CODE_EXPIRY;
 
 const PHONE_FIELDS: &[Field] = &[
     required("phone_number", Kind::Phone),
-    optional("expiration_minutes", Kind::Minutes(1, 10)),
+    optional("expiration_minutes", Kind::Minutes(&CODE_EXPIRY)),
     optional("locale", Kind::Str),
 ];
 
 const EMAIL_FIELDS: &[Field] = &[
     required("email", Kind::Email),
-    optional("expiration_minutes", Kind::Minutes(1, 10)),
+    optional("expiration_minutes", Kind::Minutes(&CODE_EXPIRY)),
     optional("login_template_id", Kind::Str),
     optional("signup_template_id", Kind::Str),
     optional("locale", Kind::Str),

@@ -3,6 +3,7 @@
 use super::pkce::{Flow, Step};
 use super::{endpoint, Effect, Endpoint};
 use crate::core::schema::{optional, required, Kind};
+use crate::core::validate::LINK_EXPIRY;
 
 pub(super) const ENDPOINTS: &[Endpoint] = &[
     endpoint(
@@ -44,10 +45,10 @@ pub(super) const ENDPOINTS: &[Endpoint] = &[
                 required("email", Kind::Email),
                 optional("login_redirect_url", Kind::Url),
                 optional("reset_password_redirect_url", Kind::Url),
-                optional("login_expiration_minutes", Kind::Minutes(5, 10_080)),
+                optional("login_expiration_minutes", Kind::Minutes(&LINK_EXPIRY)),
                 optional(
                     "reset_password_expiration_minutes",
-                    Kind::Minutes(5, 10_080),
+                    Kind::Minutes(&LINK_EXPIRY),
                 ),
                 optional("reset_password_template_id", Kind::Str),
                 optional("locale", Kind::Str),

@@ -94,7 +94,7 @@ pub fn prepare<P: Platform>(driver: &Driver<P>, step: Step, body: &mut String) -
 /// retrying remains possible.
 pub fn settle<P: Platform>(driver: &Driver<P>, step: Step, reply: &Result<Reply, SdkError>) {
     if let Step::Finish(flow) = step {
-        if !matches!(reply, Err(SdkError::Network { .. })) {
+        if !matches!(reply, Err(SdkError::Network(_))) {
             driver.platform().remove(&driver.storage_key(flow.key()));
         }
     }

@@ -9,7 +9,7 @@ use crate::session::{Driver, Outcome, Then};
 use crate::transport::Reply;
 
 fn no_session() -> SdkError {
-    SdkError::usage("There is no session: sign in first")
+    SdkError::Usage("There is no session: sign in first")
 }
 
 /// Refreshes the session now, sharing a refresh already in flight.

@@ -9,7 +9,7 @@ use crate::session::{Driver, Outcome, Then};
 use crate::transport::Reply;
 
 fn no_session() -> Option<Outcome> {
-    Some(Err(SdkError::usage("There is no session: sign in first")))
+    Some(Err(SdkError::Usage("There is no session: sign in first")))
 }
 
 pub fn get<P: Platform>(driver: &Driver<P>, call: u32) -> Option<Outcome> {
