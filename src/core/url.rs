@@ -146,22 +146,16 @@ pub fn strip_token(href: &str) -> String {
     out
 }
 
-/// Appends `key=value` pairs (encoded) to `base`, which may already have a query.
-pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
-    let mut out = String::from(base);
-    let mut separator = if text::find(base, b'?').is_some() {
+/// Appends `key=value` (encoded) to the query of the URL `out`.
+pub fn push_param(out: &mut String, key: &str, value: &str) {
+    out.push(if text::find(out, b'?').is_some() {
         '&'
     } else {
         '?'
-    };
-    for (key, value) in params {
-        out.push(separator);
-        out.push_str(&encode_component(key));
-        out.push('=');
-        out.push_str(&encode_component(value));
-        separator = '&';
-    }
-    out
+    });
+    out.push_str(&encode_component(key));
+    out.push('=');
+    out.push_str(&encode_component(value));
 }
 
 /// The scheme, host and port of an absolute http(s) URL, if it is one.
@@ -249,18 +243,14 @@ mod tests {
     }
 
     #[test]
-    fn with_query_appends_encoded_pairs() {
-        assert_eq!(
-            with_query(
-                "https://x.test/start",
-                &[("a", "1 2"), ("b", "http://y/?z")]
-            ),
-            "https://x.test/start?a=1%202&b=http%3A%2F%2Fy%2F%3Fz"
-        );
-        assert_eq!(
-            with_query("https://x.test/?q=1", &[("a", "b")]),
-            "https://x.test/?q=1&a=b"
-        );
+    fn push_param_appends_encoded_pairs() {
+        let mut url = String::from("https://x.test/start");
+        push_param(&mut url, "a", "1 2");
+        push_param(&mut url, "b", "http://y/?z");
+        assert_eq!(url, "https://x.test/start?a=1%202&b=http%3A%2F%2Fy%2F%3Fz");
+        let mut url = String::from("https://x.test/?q=1");
+        push_param(&mut url, "a", "b");
+        assert_eq!(url, "https://x.test/?q=1&a=b");
     }
 
     #[test]

@@ -37,24 +37,32 @@ pub fn start<P: Platform>(driver: &Driver<P>, args: &str) -> Outcome {
     let mut body = schema::body(args, &fields)?;
     let provider = json::str_field(&body, "provider").unwrap_or_default();
     validate::oauth_provider("provider", &provider)?;
-    let mut query: Vec<(String, String)> =
-        vec![("public_token".into(), driver.options().public_token.clone())];
-    fill_redirect_urls(
-        driver,
-        &mut body,
-        &["login_redirect_url", "signup_redirect_url"],
-    );
-    for field in ["login_redirect_url", "signup_redirect_url"] {
+    let redirects = ["login_redirect_url", "signup_redirect_url"];
+    fill_redirect_urls(driver, &mut body, &redirects);
+    let options = driver.options();
+    let mut target = text::concat(&[&options.base_url, "/v1/public/oauth/", &provider, "/start"]);
+    url::push_param(&mut target, "public_token", &options.public_token);
+    for field in redirects {
         if let Some(value) = json::str_field(&body, field) {
-            query.push((field.into(), value));
+            url::push_param(&mut target, field, &value);
         }
     }
-    let scopes: Vec<String> = json::get(&body, "custom_scopes")
-        .map(|list| json::items(list).filter_map(json::string).collect())
-        .unwrap_or_default();
-    if !scopes.is_empty() {
-        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
-        query.push(("custom_scopes".into(), text::join(&scopes, " ")));
+    let mut scopes = String::new();
+    let mut count = 0;
+    for scope in json::get(&body, "custom_scopes")
+        .map(json::items)
+        .into_iter()
+        .flatten()
+        .filter_map(json::string)
+    {
+        if count > 0 {
+            scopes.push(' ');
+        }
+        scopes.push_str(&scope);
+        count += 1;
+    }
+    if count > 0 {
+        url::push_param(&mut target, "custom_scopes", &scopes);
     }
     for (key, value) in json::get(&body, "provider_params")
         .map(json::members)
@@ -63,7 +71,8 @@ pub fn start<P: Platform>(driver: &Driver<P>, args: &str) -> Outcome {
     {
         match json::string(value) {
             Some(value) if !key.is_empty() => {
-                query.push((text::concat(&["provider_", &json::string_body(key)]), value))
+                let key = text::concat(&["provider_", &json::string_body(key)]);
+                url::push_param(&mut target, &key, &value);
             }
             _ => {
                 return Err(SdkError::validation(
@@ -73,18 +82,12 @@ pub fn start<P: Platform>(driver: &Driver<P>, args: &str) -> Outcome {
             }
         }
     }
-    query.push(("code_challenge".into(), pkce::begin(driver, Flow::OAuth)));
-    let pairs: Vec<(&str, &str)> = query
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let base = text::concat(&[
-        &driver.options().base_url,
-        "/v1/public/oauth/",
-        &provider,
-        "/start",
-    ]);
-    let target = url::with_query(&base, &pairs);
+    // Only a flow that starts keeps a verifier.
+    url::push_param(
+        &mut target,
+        "code_challenge",
+        &pkce::begin(driver, Flow::OAuth),
+    );
     driver.platform().navigate(&target);
     Ok(Object::new().str("url", &target).finish())
 }
