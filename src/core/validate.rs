@@ -1,7 +1,4 @@
 //! Input checks done before any request: each names the field it refuses.
-
-use crate::prelude::*;
-
 use super::errors::SdkError;
 use super::{text, url};
 
@@ -60,21 +57,27 @@ pub fn email(field: &str, value: &str) -> Check {
         && local
             .bytes()
             .all(|b| b > b' ' && b != 0x7f && !b"\"(),:;<>@[\\]".contains(&b));
-    let labels: Vec<&str> = text::split(domain, b'.').collect();
-    let domain_ok = labels.len() >= 2
+    let mut labels = 0;
+    let mut last = "";
+    let mut labels_ok = true;
+    for label in text::split(domain, b'.') {
+        labels += 1;
+        last = label;
+        labels_ok &= !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            // Internationalised labels are accepted as typed (any
+            // non-ASCII byte); the server normalises them.
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || !b.is_ascii());
+    }
+    let domain_ok = labels_ok
+        && labels >= 2
         && domain.len() <= 253
-        && labels.iter().all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                // Internationalised labels are accepted as typed (any
-                // non-ASCII character); the server normalises them.
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+        && last.len() >= 2
+        && !last.bytes().all(|b| b.is_ascii_digit());
     if local_ok && domain_ok && value.len() <= 254 {
         Ok(())
     } else {
