@@ -67,26 +67,29 @@ pub fn user_update(data: &str) -> Option<&str> {
 
 /// The session established by an authenticate-type `data`.
 pub fn auth_data(data: &str) -> Result<AuthData, SdkError> {
-    let bad = |what: &str| {
-        let mut message = String::from("The authenticate response has no valid ");
-        message.push_str(what);
+    read_auth(data).map_err(|missing| {
+        let message = text::concat(&["The authenticate response has no valid ", missing]);
         SdkError::invalid_response(200, &message)
-    };
+    })
+}
+
+/// `auth_data`, or the name of the first field missing or invalid.
+fn read_auth(data: &str) -> Result<AuthData, &'static str> {
     let session_token = json::str_field(data, "session_token")
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| bad("session_token"))?;
+        .ok_or("session_token")?;
     let session_jwt = json::str_field(data, "session_jwt").unwrap_or_default();
     let session = json::get(data, "session")
         .filter(|s| json::is_object(s))
-        .ok_or_else(|| bad("session"))?;
+        .ok_or("session")?;
     let expires_at = json::str_field(session, "expires_at")
         .as_deref()
         .and_then(parse_rfc3339)
-        .ok_or_else(|| bad("session.expires_at"))?;
+        .ok_or("session.expires_at")?;
     let user = json::get(data, "user")
         .filter(|u| json::is_object(u))
         .or_else(|| user_update(data))
-        .ok_or_else(|| bad("user"))?;
+        .ok_or("user")?;
     let jwt_issued_at = jwt_claims(&session_jwt)
         .and_then(|claims| json::get(&claims, "iat").and_then(json::int))
         .map(|seconds| seconds.saturating_mul(1000));
