@@ -39,24 +39,30 @@ pub fn sha256(message: &[u8]) -> [u8; 32] {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,
     ];
-    let mut padded = message.to_vec();
-    padded.push(0x80);
-    while padded.len() % 64 != 56 {
-        padded.push(0);
-    }
-    padded.extend_from_slice(&((message.len() as u64) * 8).to_be_bytes());
-    for block in padded.chunks_exact(64) {
-        let mut w = [0u32; 64];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+    // The message, a 1 bit, zeros, and the length in bits: whole blocks.
+    let bit_length = (message.len() as u64) * 8;
+    let blocks = (message.len() + 8) / 64 + 1;
+    let byte = |i: usize| -> u8 {
+        match i {
+            _ if i < message.len() => message[i],
+            _ if i == message.len() => 0x80,
+            _ if i >= blocks * 64 - 8 => (bit_length >> ((blocks * 64 - 1 - i) * 8)) as u8,
+            _ => 0,
         }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16]
-                .wrapping_add(s0)
-                .wrapping_add(w[i - 7])
-                .wrapping_add(s1);
+    };
+    for block in 0..blocks {
+        let mut w = [0u32; 64];
+        for i in 0..64 {
+            w[i] = if i < 16 {
+                (0..4).fold(0, |word, j| word << 8 | u32::from(byte(block * 64 + i * 4 + j)))
+            } else {
+                let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+                let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+                w[i - 16]
+                    .wrapping_add(s0)
+                    .wrapping_add(w[i - 7])
+                    .wrapping_add(s1)
+            };
         }
         let mut v = h;
         for i in 0..64 {
@@ -69,25 +75,18 @@ pub fn sha256(message: &[u8]) -> [u8; 32] {
                 .wrapping_add(w[i]);
             let s0 = v[0].rotate_right(2) ^ v[0].rotate_right(13) ^ v[0].rotate_right(22);
             let maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-            let t2 = s0.wrapping_add(maj);
-            v = [
-                t1.wrapping_add(t2),
-                v[0],
-                v[1],
-                v[2],
-                v[3].wrapping_add(t1),
-                v[4],
-                v[5],
-                v[6],
-            ];
+            // Rotate the working variables: h <- g <- ... <- a <- t1 + t2.
+            v.rotate_right(1);
+            v[4] = v[4].wrapping_add(t1);
+            v[0] = t1.wrapping_add(s0.wrapping_add(maj));
         }
         for (state, add) in h.iter_mut().zip(v) {
             *state = state.wrapping_add(add);
         }
     }
     let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = (h[i / 4] >> (24 - 8 * (i % 4))) as u8;
     }
     out
 }
