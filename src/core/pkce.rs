@@ -54,7 +54,9 @@ pub fn sha256(message: &[u8]) -> [u8; 32] {
         let mut w = [0u32; 64];
         for i in 0..64 {
             w[i] = if i < 16 {
-                (0..4).fold(0, |word, j| word << 8 | u32::from(byte(block * 64 + i * 4 + j)))
+                (0..4).fold(0, |word, j| {
+                    word << 8 | u32::from(byte(block * 64 + i * 4 + j))
+                })
             } else {
                 let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
                 let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
