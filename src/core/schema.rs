@@ -61,64 +61,48 @@ fn refuse(field: &str, message: &'static str) -> SdkError {
     SdkError::validation(field, message)
 }
 
-fn check(field: &Field, value: &str) -> Result<(), SdkError> {
-    let name = field.name;
-    let as_string = || json::string(value).ok_or_else(|| refuse(name, "must be a string"));
-    let as_integer =
-        || json::int(value).ok_or_else(|| refuse(name, "must be a whole number of minutes"));
-    match field.kind {
-        Kind::Email => validate::email(name, &as_string()?),
-        Kind::Phone => validate::phone_number(name, &as_string()?),
-        Kind::Text => validate::non_empty(name, &as_string()?),
-        Kind::Str => as_string().map(|_| ()),
+/// Checks `value` against the field's kind; `Err` holds the sentence that
+/// refuses it.
+fn check(kind: Kind, value: &str) -> Result<(), &'static str> {
+    let as_string = || json::string(value).ok_or("must be a string");
+    let as_integer = || json::int(value).ok_or("must be a whole number of minutes");
+    let ok = match kind {
+        Kind::Email => return validate::email(&as_string()?),
+        Kind::Phone => return validate::phone_number(&as_string()?),
+        Kind::Text => return validate::non_empty(&as_string()?),
+        Kind::Str => return as_string().map(|_| ()),
+        Kind::Duration => return validate::minutes_in(as_integer()?, &SESSION_DURATION),
+        Kind::Minutes(range) => return validate::minutes_in(as_integer()?, range),
+        Kind::Url => return validate::redirect_url(&as_string()?),
         Kind::Code => {
             let code = as_string()?;
-            if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-                Ok(())
-            } else {
-                Err(refuse(name, "must be the 6-digit code"))
-            }
+            code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
         }
-        Kind::Duration => validate::minutes_in(name, as_integer()?, &SESSION_DURATION),
-        Kind::Minutes(range) => validate::minutes_in(name, as_integer()?, range),
-        Kind::Url => validate::redirect_url(name, &as_string()?),
         Kind::Name => {
-            let parts_ok = json::is_object(value)
+            json::is_object(value)
                 && json::members(value).all(|(key, part)| {
                     ["first_name", "middle_name", "last_name"]
                         .iter()
                         .any(|k| json::key_is(key, k))
                         && (part.starts_with('"') || part == "null")
-                });
-            if parts_ok {
-                Ok(())
-            } else {
-                Err(refuse(
-                    name,
-                    "must be {first_name?, middle_name?, last_name?} with string values",
-                ))
-            }
+                })
         }
-        Kind::Object => {
-            if json::is_object(value) {
-                Ok(())
-            } else {
-                Err(refuse(name, "must be an object"))
-            }
-        }
+        Kind::Object => json::is_object(value),
         Kind::StringList => {
-            let items_ok =
-                value.starts_with('[') && json::items(value).all(|item| item.starts_with('"'));
-            if items_ok {
-                Ok(())
-            } else {
-                Err(refuse(name, "must be an array of strings"))
-            }
+            value.starts_with('[') && json::items(value).all(|item| item.starts_with('"'))
         }
-        Kind::Bool => json::boolean(value)
-            .map(|_| ())
-            .ok_or_else(|| refuse(name, "must be true or false")),
+        Kind::Bool => json::boolean(value).is_some(),
+    };
+    if ok {
+        return Ok(());
     }
+    Err(match kind {
+        Kind::Code => "must be the 6-digit code",
+        Kind::Name => "must be {first_name?, middle_name?, last_name?} with string values",
+        Kind::Object => "must be an object",
+        Kind::StringList => "must be an array of strings",
+        _ => "must be true or false",
+    })
 }
 
 /// Validates the options object `input` (JSON text) against `fields` and
@@ -143,7 +127,7 @@ pub fn body(input: &str, fields: &[Field]) -> Result<String, SdkError> {
     for field in fields {
         match json::field(input, field.name) {
             Some(value) => {
-                check(field, value)?;
+                check(field.kind, value).map_err(|message| refuse(field.name, message))?;
                 out = out.raw(field.name, value);
             }
             None if field.required => return Err(refuse(field.name, "is required")),

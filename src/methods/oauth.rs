@@ -36,7 +36,7 @@ pub fn start<P: Platform>(driver: &Driver<P>, args: &str) -> Outcome {
     ];
     let mut body = schema::body(args, &fields)?;
     let provider = json::str_field(&body, "provider").unwrap_or_default();
-    validate::oauth_provider("provider", &provider)?;
+    validate::oauth_provider(&provider).map_err(|m| SdkError::validation("provider", m))?;
     let redirects = ["login_redirect_url", "signup_redirect_url"];
     fill_redirect_urls(driver, &mut body, &redirects);
     let options = driver.options();
