@@ -131,16 +131,13 @@ pub fn find_token(href: &str) -> Option<UrlToken> {
 /// fragment are kept byte for byte.
 pub fn strip_token(href: &str) -> String {
     let (base, query, fragment) = split(href);
-    let kept: Vec<&str> = text::split(query, b'&')
-        .filter(|pair| {
-            let key = text::until(pair, |b| b == b'=');
-            !pair.is_empty() && !key_is(key, TOKEN_TYPE_PARAM) && !key_is(key, TOKEN_PARAM)
-        })
-        .collect();
     let mut out = String::from(base);
-    if !kept.is_empty() {
-        out.push('?');
-        out.push_str(&text::join(&kept, "&"));
+    for pair in text::split(query, b'&') {
+        let key = text::until(pair, |b| b == b'=');
+        if !pair.is_empty() && !key_is(key, TOKEN_TYPE_PARAM) && !key_is(key, TOKEN_PARAM) {
+            out.push(if out.len() == base.len() { '?' } else { '&' });
+            out.push_str(pair);
+        }
     }
     out.push_str(fragment);
     out
