@@ -84,27 +84,28 @@ impl CookieOptions {
     /// Strings that delete both cookies in every variant this SDK might have
     /// written: with and without `Domain`, on the configured path and on `/`.
     pub fn removals(&self, page: &Page) -> Vec<String> {
-        let mut domains: Vec<Option<String>> = vec![None, Some(page.hostname.clone())];
-        if let Some(domain) = &self.domain {
-            domains.push(Some(domain.clone()));
-        }
-        let mut paths = vec![self.path.clone()];
-        if self.path != "/" {
-            paths.push("/".into());
-        }
+        let domains = [None, Some(page.hostname.as_str()), self.domain.as_deref()];
+        let paths = [self.path.as_str(), "/"];
         let mut out = Vec::new();
         for name in [&self.opaque_token_name, &self.jwt_name] {
-            for path in &paths {
-                for domain in &domains {
-                    let mut cookie = text::concat(&[name, "=; Path=", path]);
-                    if let Some(domain) = domain {
-                        cookie.push_str("; Domain=");
-                        cookie.push_str(domain);
+            // The configured path, and `/` when that is another one.
+            for (p, path) in paths.iter().enumerate() {
+                if p == 1 && self.path == "/" {
+                    continue;
+                }
+                // Without `Domain`, on the page's host, on the configured domain.
+                for (d, domain) in domains.iter().enumerate() {
+                    if d == 2 && domain.is_none() {
+                        continue;
                     }
-                    cookie.push_str(
+                    out.push(text::concat(&[
+                        name,
+                        "=; Path=",
+                        path,
+                        if domain.is_some() { "; Domain=" } else { "" },
+                        domain.unwrap_or_default(),
                         "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; SameSite=Lax",
-                    );
-                    out.push(cookie);
+                    ]));
                 }
             }
         }
