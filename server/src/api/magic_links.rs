@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    api::sessions::SessionFields,
+    api::{
+        attributes::{self, AttributesInput, EndUser, MatchOptions},
+        sessions::SessionFields,
+    },
     auth::pkce,
     dev::outbox::{self, Channel, OutboxMessage},
     error::{ApiError, ApiResult, ErrorType},
@@ -280,6 +283,9 @@ pub struct SendRequest {
     login_expiration_minutes: Option<i64>,
     signup_expiration_minutes: Option<i64>,
     code_challenge: Option<String>,
+    /// `/v1`: the end user's IP / user agent, recorded with the link for
+    /// `options.*_match_required` (`/sdk/v1` records the connection's).
+    attributes: Option<AttributesInput>,
     /// `/v1` send only: add the email to this user (or the session's user).
     user_id: Option<String>,
     session_token: Option<String>,
@@ -410,6 +416,7 @@ async fn send_link(
         caller.pkce_required(&state),
         "pkce_required_for_email_magic_links",
     )?;
+    let end_user = EndUser::of_call(&caller, req.attributes)?;
     state
         .limiter
         .check(&ratelimit::SEND, caller.client.ip, &email)?;
@@ -422,6 +429,7 @@ async fn send_link(
         .db
         .tx(move |tx| {
             let mut extra = Map::new();
+            end_user.record(&mut extra);
             let is_login_or_create = matches!(target, Target::LoginOrCreate);
             let (user_id, email_id, user_created, signup) = match target {
                 Target::LoginOrCreate | Target::Existing => match users::find_email(tx, &email)? {
@@ -587,6 +595,8 @@ pub struct AuthenticateRequest {
     session_token: Option<String>,
     session_jwt: Option<String>,
     session_custom_claims: Option<Value>,
+    attributes: Option<AttributesInput>,
+    options: Option<MatchOptions>,
 }
 
 #[derive(Debug, Serialize)]
@@ -627,6 +637,8 @@ async fn authenticate(
     caller: Caller,
     req: AuthenticateRequest,
 ) -> ApiResult<AuthenticateResponse> {
+    let options = req.options.unwrap_or_default();
+    let presented = EndUser::presented(&caller, req.attributes, options)?;
     let sign_in = SignIn::prepare(
         &state,
         &caller,
@@ -644,8 +656,14 @@ async fn authenticate(
         .tx(move |tx| {
             let found =
                 one_time::redeem(tx, TokenKind::MagicLink, &token, now)?.map_err(rejection)?;
-            // A mismatch returns before the commit: the link stays usable
-            // by the holder of the right verifier.
+            // A mismatch of either returns before the commit: the link stays
+            // usable by the rightful user (matching attributes, right verifier).
+            attributes::check(
+                options,
+                &EndUser::recorded(&found.extra),
+                &presented,
+                "magic link",
+            )?;
             pkce::verify(found.code_challenge.as_deref(), verifier.as_deref())?;
             let (Some(user_id), Some(email_id)) = (found.user_id, found.email_id) else {
                 return Err(ApiError::internal(

@@ -2,7 +2,10 @@
 //!
 //! To add a resource: write `api/<name>.rs` with its operations and a
 //! `mount` function, declare it here and chain its `mount` in [`api`].
+//! `attributes` is not a resource: it is the attribute matching that magic
+//! links, OTPs and password resets share.
 
+pub mod attributes;
 pub mod bootstrap;
 pub mod magic_links;
 pub mod oauth;

@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    api::magic_links::{self, AuthenticateResponse, SignIn},
+    api::{
+        attributes::{self, AttributesInput, EndUser, MatchOptions},
+        magic_links::{self, AuthenticateResponse, SignIn},
+    },
     dev::outbox::{self, Channel, OutboxMessage},
     error::{ApiError, ApiResult, ErrorType},
     http::{Api, Caller, Reply},
@@ -135,6 +138,9 @@ pub struct SendRequest {
     phone_number: Option<String>,
     email: Option<String>,
     expiration_minutes: Option<i64>,
+    /// `/v1`: the end user's IP / user agent, recorded with the code for
+    /// `options.*_match_required` (`/sdk/v1` records the connection's).
+    attributes: Option<AttributesInput>,
     /// `/v1` send only: add the number / address to this user (or the session's).
     user_id: Option<String>,
     session_token: Option<String>,
@@ -204,6 +210,7 @@ async fn send_code(
         CODE_MINUTES,
         DEFAULT_CODE_MINUTES,
     )?;
+    let end_user = EndUser::of_call(&caller, req.attributes)?;
     let target = match route {
         Route::LoginOrCreate => Target::LoginOrCreate,
         Route::Secondary => Target::Attach(caller.require_session()?.row.user_id.clone()),
@@ -233,6 +240,7 @@ async fn send_code(
         .tx(move |tx| {
             let mut extra = Map::new();
             extra.insert(KEY_DELIVERY.into(), channel.name().into());
+            end_user.record(&mut extra);
             let (user_id, method_id, user_created) = match target {
                 Target::LoginOrCreate | Target::Existing => {
                     let found = if channel.is_phone() {
@@ -391,6 +399,8 @@ pub struct AuthenticateRequest {
     session_token: Option<String>,
     session_jwt: Option<String>,
     session_custom_claims: Option<Value>,
+    attributes: Option<AttributesInput>,
+    options: Option<MatchOptions>,
 }
 
 /// What checking a code came to (decided inside the transaction, which
@@ -426,6 +436,8 @@ async fn authenticate(
             "`method_id` must be the phone_id or email_id a send returned (got {method_id:?})."
         )));
     };
+    let options = req.options.unwrap_or_default();
+    let presented = EndUser::presented(&caller, req.attributes, options)?;
     state
         .limiter
         .check(&AUTHENTICATE, caller.client.ip, &method_id)?;
@@ -444,6 +456,12 @@ async fn authenticate(
         .db
         .tx(move |tx| {
             let latest = passwordless::latest_code(tx, TokenKind::Otp, column, &method, now)?;
+            // Attributes before the code is compared: a caller who may not use
+            // the code learns nothing about it and spends none of its tries,
+            // and the code stays usable by the rightful user.
+            if let Some(live) = latest.as_ref().filter(|c| c.is_live(MAX_ATTEMPTS)) {
+                attributes::check(options, &EndUser::recorded(&live.extra), &presented, "code")?;
+            }
             let subject = match column {
                 MethodColumn::PhoneId => Subject::PhoneId(&method),
                 MethodColumn::EmailId => Subject::EmailId(&method),

@@ -13,7 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    api::{sessions::SessionFields, users::NameInput},
+    api::{
+        attributes::{self, AttributesInput, EndUser, MatchOptions},
+        sessions::SessionFields,
+        users::NameInput,
+    },
     auth::{
         passwords::{self as pw, Feedback, Policy},
         pkce,
@@ -481,6 +485,9 @@ pub struct ResetStartRequest {
     #[allow(dead_code)]
     locale: Option<String>,
     code_challenge: Option<String>,
+    /// `/v1`: the end user's IP / user agent, recorded with the link for
+    /// `options.*_match_required` (`/sdk/v1` records the connection's).
+    attributes: Option<AttributesInput>,
 }
 
 fn expiration(field: &str, value: Option<i64>) -> ApiResult<i64> {
@@ -562,12 +569,15 @@ async fn reset_start(
         }
         None => {}
     }
+    let end_user = EndUser::of_call(&caller, req.attributes)?;
     state
         .limiter
         .check(&ratelimit::SEND, caller.client.ip, &email)?;
 
     let now = state.now();
     let address = email.clone();
+    let mut extra = Map::new();
+    end_user.record(&mut extra);
     let (row, entry) = state
         .db
         .tx(move |tx| {
@@ -583,6 +593,7 @@ async fn reset_start(
                     expires_at: now + minutes * 60,
                     code_challenge,
                     redirect_url: Some(redirect_url.clone()),
+                    extra,
                     ..Default::default()
                 },
                 now,
@@ -625,6 +636,8 @@ pub struct ResetByEmailRequest {
     session_token: Option<String>,
     session_jwt: Option<String>,
     session_custom_claims: Option<Value>,
+    attributes: Option<AttributesInput>,
+    options: Option<MatchOptions>,
 }
 
 /// Unknown token → 404 `magic_link_not_found`; used or expired → 401
@@ -658,6 +671,8 @@ async fn reset_by_email(
     pw::check_length("password", &req.password, true)?;
     let minutes = check_duration(&caller, req.session_duration_minutes)?;
     let claims = custom_claims(&caller, req.session_custom_claims)?;
+    let options = req.options.unwrap_or_default();
+    let presented = EndUser::presented(&caller, req.attributes, options)?;
     let existing = caller
         .existing_session(
             &state,
@@ -667,7 +682,8 @@ async fn reset_by_email(
         .await?;
     let code_verifier = non_empty(req.code_verifier);
 
-    // Look, do not touch: a PKCE mismatch or a weak password leaves the link usable.
+    // Look, do not touch: an attribute or PKCE mismatch or a weak password
+    // leaves the link usable.
     let now = state.now();
     let token = req.token.clone();
     let email = state
@@ -688,6 +704,8 @@ async fn reset_by_email(
         })
         .await?;
     let (found, email) = email;
+    const WHAT: &str = "password reset link";
+    attributes::check(options, &EndUser::recorded(&found.extra), &presented, WHAT)?;
     pkce::verify(found.code_challenge.as_deref(), code_verifier.as_deref())?;
     require_strong(&state, &req.password, &email.email).await?;
     let hash = pw::hash(req.password).await?;
@@ -702,6 +720,12 @@ async fn reset_by_email(
             let redeemed = one_time::redeem(tx, TokenKind::PasswordReset, &token, now)?
                 .map_err(token_error)?;
             // The same row as peeked; re-checked in case of a concurrent swap.
+            attributes::check(
+                options,
+                &EndUser::recorded(&redeemed.extra),
+                &presented,
+                WHAT,
+            )?;
             pkce::verify(redeemed.code_challenge.as_deref(), code_verifier.as_deref())?;
             users::set_password(tx, &user_id, &hash, now)?;
             users::set_email_verified(tx, &email_id)?;

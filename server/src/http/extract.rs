@@ -121,6 +121,10 @@ pub fn deserialize<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     })
 }
 
+/// Longest `User-Agent` kept (longer ones are cut, not refused), here and
+/// in the `attributes.user_agent` a backend passes for its end user.
+pub const MAX_USER_AGENT_CHARS: usize = 512;
+
 /// Who is calling: the peer address and the `User-Agent`, for session
 /// attributes and rate limiting. `X-Forwarded-For` is deliberately ignored:
 /// the server is reached directly, and trusting the header would let any
@@ -144,7 +148,7 @@ impl ClientInfo {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .chars()
-            .take(512)
+            .take(MAX_USER_AGENT_CHARS)
             .collect();
         ClientInfo { ip, user_agent }
     }

@@ -12,12 +12,13 @@
 //! its owner's logins), and the send response can already name the id.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
 
 use crate::{
     auth::tokens,
     error::{ApiError, ApiResult, ErrorType},
     store::{
-        is_unique_violation,
+        is_unique_violation, json_column,
         one_time::{self, OneTimeToken, TokenKind},
         users,
     },
@@ -154,11 +155,13 @@ pub enum MethodColumn {
 }
 
 /// The newest code of a method, as `find_code` will judge it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeState {
     pub used: bool,
     pub expired: bool,
     pub attempts: i64,
+    /// What its send stored besides the code (delivery method, attributes, …).
+    pub extra: Map<String, Value>,
 }
 
 impl CodeState {
@@ -183,15 +186,20 @@ pub fn latest_code(
     Ok(conn
         .query_row(
             &format!(
-                "SELECT used_at IS NOT NULL, expires_at <= ?3, attempts FROM one_time_tokens \
+                "SELECT used_at IS NOT NULL, expires_at <= ?3, attempts, extra FROM one_time_tokens \
                  WHERE kind = ?1 AND {column} = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1"
             ),
             params![kind.as_str(), method_id, now],
             |row| {
+                let extra: String = row.get(3)?;
                 Ok(CodeState {
                     used: row.get(0)?,
                     expired: row.get(1)?,
                     attempts: row.get(2)?,
+                    extra: match json_column(&extra, Value::Null) {
+                        Value::Object(map) => map,
+                        _ => Map::new(),
+                    },
                 })
             },
         )
