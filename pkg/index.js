@@ -3,7 +3,7 @@
 // waits for the module. Nothing here touches browser globals at import time,
 // so importing (SSR, Node) is safe; outside a browser, methods reject with a
 // `usage` error and the session reads as signed out.
-import initWasm, { Core, version as wasmVersion } from './dist/latchkey.js';
+import { initSync, Core, version as wasmVersion } from './dist/latchkey.js';
 import { createHost } from './host.js';
 
 const inBrowser = typeof window !== 'undefined' && typeof document !== 'undefined';
@@ -16,7 +16,14 @@ function loadWasm() {
       message: 'Latchkey runs in a browser: call its methods from client-side code only',
     }));
   }
-  loading ??= initWasm({ module_or_path: new URL('./dist/latchkey_bg.wasm', import.meta.url) });
+  // Loaded here rather than by the glue's async init, which bundlers would
+  // then keep (about 1 KB): compiled while it downloads, or as a whole when
+  // the server labels it other than application/wasm; instantiated by initSync.
+  loading ??= fetch(new URL('./dist/latchkey_bg.wasm', import.meta.url)).then((response) => {
+    if (!response.ok) throw new Error(`failed to fetch Wasm: ${response.status} ${response.url}`);
+    return WebAssembly.compileStreaming(response.clone())
+      .catch(() => response.arrayBuffer().then((bytes) => WebAssembly.compile(bytes)));
+  }).then((module) => { initSync({ module }); });
   return loading;
 }
 
