@@ -33,8 +33,8 @@ extern "C" {
         id: u32,
         method: &str,
         url: &str,
-        session_token: Option<String>,
-        body: Option<String>,
+        session_token: Option<&str>,
+        body: Option<&str>,
         timeout_ms: f64,
     );
 }
@@ -135,8 +135,8 @@ impl Http for Browser {
             id,
             request.method,
             &request.url,
-            request.session_token,
-            request.body,
+            request.session_token.as_deref(),
+            request.body.as_deref(),
             request.timeout_ms as f64,
         );
     }
