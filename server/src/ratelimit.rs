@@ -2,6 +2,8 @@
 //!
 //! A [`Policy`] pairs a per-IP limit with a per-identifier limit; a request
 //! passes only if both buckets have a token, and then takes one from each.
+//! An [`IpPolicy`] limits the client IP alone, for calls that have no
+//! identifier to key on (OAuth starts, the development IdP's consents).
 //! State is in memory on purpose: limits reset on restart, which is right for
 //! a local development server. Usage from an operation:
 //!
@@ -64,6 +66,34 @@ pub const PASSWORD: Policy = Policy {
     },
 };
 
+/// A limit on the client IP alone; the name keeps its buckets apart.
+#[derive(Debug, Clone, Copy)]
+pub struct IpPolicy {
+    pub name: &'static str,
+    pub per_ip: Limit,
+}
+
+/// `GET /v1/public/oauth/{provider}/start`: each start stores a flow, so
+/// one client IP gets 60 in a burst, then one per second.
+pub const OAUTH_START: IpPolicy = IpPolicy {
+    name: "oauth_start",
+    per_ip: Limit {
+        capacity: 60,
+        refill_every: Duration::from_secs(1),
+    },
+};
+
+/// `POST /idp/{provider}/authorize` (the development IdP's consent: Allow,
+/// Cancel, or a form with a bad identity): 60 per client IP in a burst,
+/// then one per second.
+pub const IDP_CONSENT: IpPolicy = IpPolicy {
+    name: "idp_consent",
+    per_ip: Limit {
+        capacity: 60,
+        refill_every: Duration::from_secs(1),
+    },
+};
+
 /// Buckets past this count trigger a sweep of the ones that are full again.
 const SWEEP_THRESHOLD: usize = 10_000;
 
@@ -98,6 +128,12 @@ impl RateLimiter {
         self.check_at(policy, ip, identifier, Instant::now())
     }
 
+    /// Takes one token from the IP bucket of `policy`, or fails with 429
+    /// `too_many_requests`.
+    pub fn check_ip(&self, policy: &IpPolicy, ip: IpAddr) -> Result<(), ApiError> {
+        self.check_ip_at(policy, ip, Instant::now())
+    }
+
     fn check_at(
         &self,
         policy: &Policy,
@@ -105,24 +141,35 @@ impl RateLimiter {
         identifier: &str,
         now: Instant,
     ) -> Result<(), ApiError> {
+        self.take(
+            &[
+                (format!("{}|ip|{ip}", policy.name), policy.per_ip),
+                (
+                    format!("{}|id|{}", policy.name, identifier.to_lowercase()),
+                    policy.per_identifier,
+                ),
+            ],
+            now,
+        )
+    }
+
+    fn check_ip_at(&self, policy: &IpPolicy, ip: IpAddr, now: Instant) -> Result<(), ApiError> {
+        self.take(&[(format!("{}|ip|{ip}", policy.name), policy.per_ip)], now)
+    }
+
+    /// Takes one token from every bucket of `keys`, or none if one is empty.
+    fn take(&self, keys: &[(String, Limit)], now: Instant) -> Result<(), ApiError> {
         let scale = match self.mode {
             RateLimitMode::Off => return Ok(()),
             RateLimitMode::Strict => 1.0,
             RateLimitMode::Relaxed => 100.0,
         };
-        let keys = [
-            (format!("{}|ip|{ip}", policy.name), policy.per_ip),
-            (
-                format!("{}|id|{}", policy.name, identifier.to_lowercase()),
-                policy.per_identifier,
-            ),
-        ];
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > SWEEP_THRESHOLD {
             sweep(&mut buckets, now);
         }
-        let mut refreshed = Vec::with_capacity(2);
-        for (key, limit) in &keys {
+        let mut refreshed = Vec::with_capacity(keys.len());
+        for (key, limit) in keys {
             let capacity = f64::from(limit.capacity) * scale;
             let per_second = scale / limit.refill_every.as_secs_f64();
             let bucket = buckets.get(key).copied().unwrap_or(Bucket {
@@ -215,6 +262,35 @@ mod tests {
         // The refused call did not spend new@x.io's tokens.
         limiter.check_at(&TIGHT, ip(8), "new@x.io", t0).unwrap();
         limiter.check_at(&TIGHT, ip(8), "new@x.io", t0).unwrap();
+    }
+
+    #[test]
+    fn ip_policies_limit_the_client_alone() {
+        const ONLY_IP: IpPolicy = IpPolicy {
+            name: "o",
+            per_ip: Limit {
+                capacity: 3,
+                refill_every: Duration::from_secs(2),
+            },
+        };
+        let limiter = RateLimiter::new(RateLimitMode::Strict);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            limiter.check_ip_at(&ONLY_IP, ip(1), t0).unwrap();
+        }
+        let err = limiter.check_ip_at(&ONLY_IP, ip(1), t0).unwrap_err();
+        assert!(err.is(ErrorType::TooManyRequests));
+        assert!(err.message.contains("this client"), "{}", err.message);
+        // Another client, and another policy of the same client, are unaffected.
+        limiter.check_ip_at(&ONLY_IP, ip(2), t0).unwrap();
+        limiter.check_at(&TIGHT, ip(1), "a@x.io", t0).unwrap();
+        limiter
+            .check_ip_at(&ONLY_IP, ip(1), t0 + Duration::from_secs(2))
+            .unwrap();
+        let off = RateLimiter::new(RateLimitMode::Off);
+        for _ in 0..10 {
+            off.check_ip_at(&ONLY_IP, ip(1), t0).unwrap();
+        }
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! OAuth over real HTTP: start → the development identity provider's page →
 //! consent (Allow / Cancel) → redirect with the token → `oauth/authenticate`
-//! on both faces with PKCE; replay, expiry, bad flows and bad input.
+//! on both faces with PKCE; replay, expiry, bad flows and bad input; the
+//! per-client rate limits of start and consent.
 
 mod common;
 
 use common::{mirror, Method, TestServer, ORIGIN};
-use latchkey_server::{api::oauth, auth::pkce};
+use latchkey_server::{api::oauth, auth::pkce, config::RateLimitMode, ratelimit};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -1008,4 +1009,117 @@ async fn linking_an_unverified_password_account_flags_the_password() {
     )
     .await
     .error(401, "reset_password");
+}
+
+#[tokio::test]
+async fn starts_are_rate_limited_per_client() {
+    let t = TestServer::start().await;
+    let b = Browser::new();
+    let (_, challenge) = pkce_pair();
+    let query = [
+        ("login_redirect_url", LOGIN_URL),
+        ("code_challenge", challenge.as_str()),
+    ];
+    let burst = ratelimit::OAUTH_START.per_ip.capacity;
+    // Send until refused (the bucket refills once a second, so a slow run
+    // may get a few more than the burst).
+    let mut started = 0;
+    let refused = loop {
+        let page = b.get(&t, &start_path(&t, "github", &query)).await;
+        if page.status != 302 {
+            break page;
+        }
+        started += 1;
+        assert!(started <= burst + 20, "never limited");
+    };
+    assert!(started >= burst, "limited after {started} starts");
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert!(refused.content_type.starts_with("application/json"));
+    let body = refused.json();
+    assert_eq!(body["error_type"], "too_many_requests");
+    assert_eq!(body["status_code"], 429);
+    assert_eq!(body.as_object().unwrap().len(), 5, "{}", refused.text);
+    assert!(
+        body["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("this client"),
+        "{body}"
+    );
+    // Input is still checked first: a bad start is refused for what it is.
+    let page = b.get(&t, &start_path(&t, "myspace", &query)).await;
+    assert_eq!(page.status, 400, "{}", page.text);
+    assert_eq!(page.json()["error_type"], "bad_request");
+
+    // `--rate-limit relaxed` (×100) lets a test suite start far more.
+    let t = TestServer::start_with(|c| c.rate_limit = RateLimitMode::Relaxed).await;
+    for _ in 0..=burst {
+        start(&b, &t, "github", &query).await;
+    }
+}
+
+#[tokio::test]
+async fn consents_are_rate_limited_per_client_with_an_html_page() {
+    let t = TestServer::start().await;
+    let b = Browser::new();
+    let (_, challenge) = pkce_pair();
+    let location = start(
+        &b,
+        &t,
+        "google",
+        &[
+            ("login_redirect_url", LOGIN_URL),
+            ("code_challenge", &challenge),
+        ],
+    )
+    .await;
+    let flow_state = state_of(&location);
+    let path = location.split('?').next().unwrap().to_string();
+    // A form without email or subject is refused on the page and leaves the
+    // flow alone, so one flow can be posted again and again.
+    let burst = ratelimit::IDP_CONSENT.per_ip.capacity;
+    let mut posted = 0;
+    let refused = loop {
+        let page = b
+            .post_form(
+                &t,
+                &path,
+                &[("state", flow_state.as_str()), ("decision", "allow")],
+            )
+            .await;
+        if page.status != 400 {
+            break page;
+        }
+        assert!(page.text.contains(r#"id="form-error""#), "{}", page.text);
+        posted += 1;
+        assert!(posted <= burst + 20, "never limited");
+    };
+    assert!(posted >= burst, "limited after {posted} consents");
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert!(
+        refused.content_type.starts_with("text/html"),
+        "{}",
+        refused.content_type
+    );
+    assert!(refused.text.contains(r#"role="alert""#), "{}", refused.text);
+    assert!(refused.text.contains("Too many"), "{}", refused.text);
+    assert_eq!(
+        refused.headers.get("x-frame-options").unwrap(),
+        "DENY",
+        "the page's security headers"
+    );
+    // The refused consents did not touch the flow: its page still shows.
+    let page = b.get(&t, &location).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    // Starting is limited separately.
+    start(
+        &b,
+        &t,
+        "google",
+        &[
+            ("login_redirect_url", LOGIN_URL),
+            ("code_challenge", &challenge),
+        ],
+    )
+    .await;
 }

@@ -24,9 +24,10 @@ use crate::{
     api::magic_links::{self, RedirectUrls, SignIn},
     auth::{pkce, tokens},
     error::{ApiError, ApiResult, ErrorType},
-    http::{Api, Caller, Reply},
+    http::{Api, Caller, ClientInfo, Reply},
     ids,
     model::{AuthenticationFactor, Name, Session, User},
+    ratelimit,
     state::AppState,
     store::{
         one_time::{self, OneTimeToken, Rejection, TokenKind, TokenSpec},
@@ -170,15 +171,17 @@ fn extra_strings(extra: &Map<String, Value>, key: &str) -> Vec<String> {
 // ---- start ----------------------------------------------------------------------
 
 /// `GET /v1/public/oauth/{provider}/start?public_token=…`: checks the public
-/// token, redirect URLs, scopes and PKCE, records the flow, and redirects
-/// (302) to the development identity provider's page. Errors are the
-/// protocol's JSON error bodies.
+/// token, redirect URLs, scopes and PKCE, the client's rate limit
+/// ([`ratelimit::OAUTH_START`]), records the flow, and redirects (302) to
+/// the development identity provider's page. Errors are the protocol's JSON
+/// error bodies (429 `too_many_requests` when limited).
 async fn start(
     State(state): State<AppState>,
     Path(provider_name): Path<String>,
+    client: ClientInfo,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    match start_flow(&state, &provider_name, query).await {
+    match start_flow(&state, &provider_name, &client, query).await {
         Ok(location) => {
             let mut response = StatusCode::FOUND.into_response();
             if let Ok(value) = HeaderValue::from_str(&location) {
@@ -196,6 +199,7 @@ async fn start(
 async fn start_flow(
     state: &AppState,
     provider_name: &str,
+    client: &ClientInfo,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<String> {
     let provider = provider(provider_name).ok_or_else(|| unknown_provider(provider_name))?;
@@ -268,6 +272,8 @@ async fn start_flow(
             "At most {MAX_PROVIDER_PARAMS} `provider_<name>` parameters are accepted."
         )));
     }
+    // Checked like the sends: after the input, before the flow is stored.
+    state.limiter.check_ip(&ratelimit::OAUTH_START, client.ip)?;
 
     let now = state.now();
     let mut extra = Map::new();

@@ -34,6 +34,8 @@ use crate::{
     api::oauth::{self, Flow, FlowProblem, Identity},
     clock::Timestamp,
     error::ApiError,
+    http::ClientInfo,
+    ratelimit,
     state::AppState,
 };
 
@@ -358,10 +360,13 @@ async fn page(
     }
 }
 
-/// `POST /idp/{provider}/authorize` (form): Allow or Cancel.
+/// `POST /idp/{provider}/authorize` (form): Allow or Cancel. Rate limited
+/// per client IP ([`ratelimit::IDP_CONSENT`]) once the form is readable,
+/// before the flow is looked up: 429 as an HTML page.
 async fn consent(
     State(state): State<AppState>,
     Path(provider_name): Path<String>,
+    client: ClientInfo,
     form: Result<Form<ConsentForm>, FormRejection>,
 ) -> Response {
     if oauth::provider(&provider_name).is_none() {
@@ -387,6 +392,9 @@ async fn consent(
             "Missing sign-in request",
             "The form carried no `state`. Start signing in from the app.",
         );
+    }
+    if let Err(err) = state.limiter.check_ip(&ratelimit::IDP_CONSENT, client.ip) {
+        return error_page(err.status, "Too many sign-in attempts", &err.message);
     }
     match form.decision.as_str() {
         "cancel" => match oauth::cancel(&state, &provider_name, &form.state).await {
