@@ -417,15 +417,16 @@ impl<P: Platform> Driver<P> {
         reply: Result<Reply, SdkError>,
     ) {
         let decoded = reply.and_then(|reply| Ok((response::auth_data(&reply.data)?, reply)));
-        let for_machine = match &decoded {
-            Ok((auth, reply)) => Ok((auth.clone(), reply.date_ms)),
-            Err(err) => Err(err.clone()),
+        // What the waiting calls get, taken before the machine owns the result.
+        let (ok, text, for_machine) = match decoded {
+            Ok((auth, reply)) => (true, reply.data, Ok((auth, reply.date_ms))),
+            Err(err) => (false, err.to_json(), Err(err)),
         };
         let random = self.platform.random_u32();
         self.step(|m, now| m.refresh_finished(now, &token, for_machine, duration, random));
-        let outcome = decoded.map(|(_, reply)| reply.data);
         for call in waiters {
-            self.settle(call, &outcome);
+            self.platform
+                .settle(call, if ok { Ok(&text) } else { Err(&text) });
         }
     }
 
