@@ -2,7 +2,9 @@
 // envelope unwrapped and `__user` absorbed into the cached user.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser } from '../support/harness.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, ROOT } from '../support/harness.mjs';
 import { startSdkServer, openClient, mustInPage, signUp, snapshot } from './sdk.mjs';
 
 let server;
@@ -43,8 +45,9 @@ test('signed out, requests carry Basic public_token:public_token, X-SDK-Client a
   }
   assert.equal(typeof client.app.identifier, 'string');
   assert.ok(client.app.identifier.length > 0, 'app.identifier names the app');
-  assert.equal(typeof client.sdk.identifier, 'string');
-  assert.equal(typeof client.sdk.version, 'string');
+  assert.equal(client.sdk.identifier, 'latchkey');
+  const packageVersion = JSON.parse(readFileSync(join(ROOT, 'pkg', 'package.json'), 'utf8')).version;
+  assert.equal(client.sdk.version, packageVersion, 'host.js reports the package version');
   assert.ok(!Number.isNaN(Date.parse(client.client_sent_at)), 'client_sent_at is a date');
   await context.close();
 });
