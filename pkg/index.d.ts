@@ -433,7 +433,11 @@ export interface OAuthProviderMethods {
 
 export interface LatchkeyClient {
   readonly publicToken: string;
-  /** Resolves once the module is loaded and the session restored; rejects with the options' validation error. */
+  /**
+   * Resolves once the module is loaded and the session restored; rejects with
+   * the options' validation error, or a retryable `network` error when the
+   * module could not be downloaded (the next call tries again).
+   */
   readonly ready: Promise<void>;
 
   session: {

@@ -23,7 +23,14 @@ function loadWasm() {
     if (!response.ok) throw new Error(`failed to fetch Wasm: ${response.status} ${response.url}`);
     return WebAssembly.compileStreaming(response.clone())
       .catch(() => response.arrayBuffer().then((bytes) => WebAssembly.compile(bytes)));
-  }).then((module) => { initSync({ module }); });
+  }).then((module) => { initSync({ module }); }, (error) => {
+    // A failed download is not remembered: the next attempt fetches again.
+    loading = undefined;
+    throw new LatchkeyError({
+      kind: 'network', reason: navigator.onLine === false ? 'offline' : 'unreachable', retryable: true,
+      message: `The SDK's WebAssembly module could not be loaded (${error.message})`,
+    });
+  });
   return loading;
 }
 
@@ -116,7 +123,14 @@ function makeClient(publicToken, options) {
     if (ok) call.resolve(JSON.parse(text, dropUser));
     else call.reject(fromCore(text));
   };
-  const started = loadWasm().then(() => {
+  // Starting needs the module: when it could not be downloaded, the next
+  // call tries again (a flaky network must not leave the client dead until
+  // a reload); invalid options stay an error.
+  let starting;
+  const start = () => (starting ??= loadWasm().catch((error) => {
+    if (error.kind === 'network') starting = undefined;
+    throw error;
+  }).then(() => {
     try {
       const host = createHost(publicToken, { settle, changed });
       core = new Core(publicToken, encode(options), host);
@@ -131,12 +145,13 @@ function makeClient(publicToken, options) {
     const sessionChanged = differs(before.session, state.session);
     const userChanged = differs(before.user, state.user);
     if (sessionChanged || userChanged) changed(sessionChanged, userChanged);
-  });
+  }));
+  const started = start();
   started.catch(() => { /* reported by every method call */ });
 
   const call = async (op, args) => {
     try {
-      await started;
+      await start();
     } catch (e) {
       throw toError(e);
     }

@@ -102,3 +102,26 @@ test('session calls without a session are usage errors', async () => {
   assert.deepEqual(revoked, { value: {} }, 'revoking nothing succeeds');
   await page.close();
 });
+
+test('a module that failed to download is fetched again by the next call', async () => {
+  const page = await context.newPage();
+  let blocked = true;
+  await page.route('**/latchkey_bg.wasm', (route) => (blocked ? route.abort('failed') : route.continue()));
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => window.latchkey);
+  const first = await page.evaluate(async ({ publicToken, baseUrl }) => {
+    window.client = window.latchkey.createClient(publicToken, { baseUrl });
+    const ready = await window.client.ready.then(() => 'resolved', (e) => ({ kind: e.kind, reason: e.reason, retryable: e.retryable }));
+    const call = await window.client.passwords.strengthCheck({ password: 'x' }).then(() => 'resolved', (e) => ({ kind: e.kind, retryable: e.retryable }));
+    return { ready, call };
+  }, { publicToken: server.publicToken, baseUrl: server.url });
+  assert.deepEqual(first, {
+    ready: { kind: 'network', reason: 'unreachable', retryable: true },
+    call: { kind: 'network', retryable: true },
+  });
+  blocked = false;
+  const second = await page.evaluate(() => window.client.passwords.strengthCheck({ password: 'correct horse battery staple' })
+    .then((r) => typeof r.score, (e) => `rejected: ${e.kind} ${e.message}`));
+  assert.equal(second, 'number', 'the same client works once the module loads');
+  await page.close();
+});
