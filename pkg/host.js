@@ -30,7 +30,20 @@ export function createHost(publicToken, app) {
   let persistentId = storage.get(`${prefix}device`);
   if (!persistentId) storage.set(`${prefix}device`, (persistentId = `persistent-id-${uuid()}`));
   const appSessionId = `app-session-id-${uuid()}`;
-  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`${prefix}channel`) : null;
+  // The channel is closed while the page sits in the back/forward cache:
+  // Chromium evicts a cached page that a message reaches, and the core
+  // catches up from storage when the page is restored.
+  let channel = null;
+  const openChannel = () => {
+    if (channel || typeof BroadcastChannel !== 'function') return;
+    channel = new BroadcastChannel(`${prefix}channel`);
+    channel.onmessage = (e) => { if (typeof e.data === 'string') deliver('message', e.data); };
+  };
+  const closeChannel = () => {
+    channel?.close();
+    channel = null;
+  };
+  openChannel();
   let core = null;
   const timers = {};
   let lock = null;
@@ -38,8 +51,15 @@ export function createHost(publicToken, app) {
   const listeners = {
     storage: (e) => { if (e.key === `${prefix}state` && e.newValue !== null) deliver('storage', e.newValue); },
     online: () => deliver('online'),
-    pageshow: (e) => { if (e.persisted) deliver('restored'); },
-    pagehide: () => deliver('hidden'),
+    pageshow: (e) => {
+      if (!e.persisted) return;
+      openChannel();
+      deliver('restored');
+    },
+    pagehide: () => {
+      deliver('hidden');
+      closeChannel();
+    },
   };
   const onVisibility = () => { if (document.visibilityState === 'visible') deliver('visible'); };
 
@@ -83,7 +103,7 @@ export function createHost(publicToken, app) {
       setTimer(-1, 'timer');
       setTimer(-1, 'lease');
       release();
-      channel?.close();
+      closeChannel();
       for (const [type, listener] of Object.entries(listeners)) removeEventListener(type, listener);
       document.removeEventListener('visibilitychange', onVisibility);
       core = null;
@@ -95,7 +115,6 @@ export function createHost(publicToken, app) {
   return {
     attach(target) {
       core = target;
-      if (channel) channel.onmessage = (e) => { if (typeof e.data === 'string') deliver('message', e.data); };
       for (const [type, listener] of Object.entries(listeners)) addEventListener(type, listener);
       document.addEventListener('visibilitychange', onVisibility);
     },
