@@ -177,3 +177,23 @@ test('without the Web Locks API, the fallback election still gives one refresh p
   await assertEveryTabHasCookieJwt(context, pages);
   await context.close();
 });
+
+test('without BroadcastChannel, storage events carry sign-in, refreshed tokens and sign-out to every tab within a second', async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => { delete window.BroadcastChannel; });
+  const refreshes = recordRequests(context, REFRESH);
+  const pages = await openTabs(context, 3, { refreshIntervalMs: INTERVAL });
+  assert.equal(await pages[0].evaluate(() => typeof BroadcastChannel), 'undefined');
+  const { response } = await signUp(pages[0]);
+  for (const page of pages.slice(1)) {
+    await waitFor(async () => (await snapshot(page)).session?.session_id === response.session.session_id, { timeoutMs: 1000, message: 'sign-in reaching another tab' });
+  }
+  await assertOnePerInterval(refreshes, 3);
+  await assertEveryTabHasCookieJwt(context, pages);
+  await mustInPage(pages[2], (c) => c.session.revoke());
+  for (const page of pages) {
+    await waitFor(async () => (await snapshot(page)).session === null, { timeoutMs: 1000, message: 'sign-out reaching every tab' });
+    assert.equal((await events(page)).session.filter((s) => s === null).length, 1, 'one onChange(null) per tab');
+  }
+  await context.close();
+});
