@@ -10,6 +10,8 @@ import { build } from 'esbuild';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const HERE = import.meta.dirname;
+// wasm-opt comes from the npm package binaryen (see the Makefile); cargo's bin for twiggy.
+process.env.PATH = [join(ROOT, 'node_modules', '.bin'), join(process.env.HOME ?? '', '.cargo', 'bin'), process.env.PATH].join(':');
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: ROOT, stdio: 'inherit', ...opts });
 
 if (!process.argv.includes('--no-build')) run('make', ['pkg']);
