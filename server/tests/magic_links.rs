@@ -4,25 +4,13 @@
 
 mod common;
 
-use common::{mirror, Method, TestServer};
-use latchkey_server::{auth::pkce, config::RateLimitMode};
+use common::{mirror, pkce_pair, Method, TestServer};
+use latchkey_server::config::RateLimitMode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 const LOGIN_URL: &str = "http://localhost:5173/login";
 const SIGNUP_URL: &str = "http://localhost:5173/signup?from=mail";
-
-/// A PKCE pair as the browser SDK makes it: 32 random bytes in hex, and
-/// base64url(SHA-256(verifier)).
-fn pkce_pair() -> (String, String) {
-    let verifier: String = (0..32).map(|_| format!("{:02x}", rand_byte())).collect();
-    let challenge = pkce::challenge_for(&verifier);
-    (verifier, challenge)
-}
-
-fn rand_byte() -> u8 {
-    latchkey_server::ids::random_bytes::<1>()[0]
-}
 
 /// The value of `key` in a URL's query.
 fn query_param(url: &str, key: &str) -> Option<String> {

@@ -5,22 +5,13 @@
 
 mod common;
 
-use common::{mirror, Method, TestServer, ORIGIN};
-use latchkey_server::{api::oauth, auth::pkce, config::RateLimitMode, ratelimit};
+use common::{mirror, pkce_pair, Method, TestServer, ORIGIN};
+use latchkey_server::{api::oauth, config::RateLimitMode, ratelimit};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 const LOGIN_URL: &str = "http://localhost:5173/login";
 const SIGNUP_URL: &str = "http://localhost:5173/signup";
-
-fn pkce_pair() -> (String, String) {
-    let verifier: String = latchkey_server::ids::random_bytes::<32>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let challenge = pkce::challenge_for(&verifier);
-    (verifier, challenge)
-}
 
 fn encode(raw: &str) -> String {
     raw.bytes()

@@ -18,7 +18,7 @@ pub mod mirror;
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use latchkey_server::{
-    auth::basic,
+    auth::{basic, pkce},
     config::Config,
     model::{AuthenticationFactor, FactorType},
     session::{self, Grant},
@@ -30,6 +30,17 @@ use serde_json::Value;
 
 /// The browser origin the frontend helpers send (authorized by default).
 pub const ORIGIN: &str = "http://localhost:5173";
+
+/// A PKCE pair as the browser SDK makes it: 32 random bytes in hex, and
+/// base64url(SHA-256(verifier)).
+pub fn pkce_pair() -> (String, String) {
+    let verifier: String = latchkey_server::ids::random_bytes::<32>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let challenge = pkce::challenge_for(&verifier);
+    (verifier, challenge)
+}
 
 pub struct TestServer {
     server: Option<Server>,
