@@ -33,6 +33,7 @@ use serde::Deserialize;
 use crate::{
     api::oauth::{self, Flow, FlowProblem, Identity},
     clock::Timestamp,
+    dev::escape,
     error::ApiError,
     http::ClientInfo,
     ratelimit,
@@ -71,21 +72,6 @@ pub struct ConsentForm {
     last_name: String,
     #[serde(default)]
     provider_subject: String,
-}
-
-fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn security_headers(response: &mut Response) {

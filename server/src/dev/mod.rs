@@ -14,6 +14,22 @@ use serde_json::Value;
 
 use crate::{clock::Timestamp, error::ApiResult, http::Input, state::AppState};
 
+/// Escapes text for an HTML page (element content and quoted attributes).
+fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The `/dev` routes for this configuration.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let mut router = Router::new()

@@ -9,6 +9,7 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
+    dev::escape,
     error::{ApiError, ApiResult},
     state::AppState,
     store::outbox::{self as store, Message, OutboxEntry},
@@ -85,21 +86,6 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
-}
-
-fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn render_html(entries: &[OutboxEntry], recipient: Option<&str>) -> String {
