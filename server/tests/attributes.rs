@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Method, Reply, TestServer, ORIGIN};
+use common::{token_of, Method, Reply, TestServer, ORIGIN};
 use serde_json::{json, Value};
 
 const LOGIN_URL: &str = "http://localhost:5173/login";
@@ -37,32 +37,12 @@ fn with(mut body: Value, extra: Value) -> Value {
     body
 }
 
-fn token_of(link: &str) -> String {
-    let query = link.split_once('?').expect("a query").1;
-    query
-        .split('#')
-        .next()
-        .unwrap()
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
-        .expect("token=")
-        .to_string()
-}
-
-async fn latest_message(t: &TestServer, recipient: &str) -> Value {
-    t.outbox(Some(recipient))
-        .await
-        .first()
-        .expect("a message was sent")
-        .clone()
-}
-
 async fn latest_token(t: &TestServer, recipient: &str) -> String {
-    token_of(latest_message(t, recipient).await["link"].as_str().unwrap())
+    token_of(t.latest_message(recipient).await["link"].as_str().unwrap())
 }
 
 async fn latest_code(t: &TestServer, recipient: &str) -> String {
-    latest_message(t, recipient).await["code"]
+    t.latest_message(recipient).await["code"]
         .as_str()
         .unwrap()
         .to_string()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{mirror, pkce_pair, Method, TestServer};
+use common::{mirror, pkce_pair, token_of, Method, TestServer};
 use latchkey_server::config::RateLimitMode;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -12,27 +12,15 @@ use serde_json::{json, Value};
 const LOGIN_URL: &str = "http://localhost:5173/login";
 const SIGNUP_URL: &str = "http://localhost:5173/signup?from=mail";
 
-/// The value of `key` in a URL's query.
-fn query_param(url: &str, key: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or("");
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.to_string())
-}
-
 /// The link of the newest outbox message to `email`.
 async fn latest_link(t: &TestServer, email: &str) -> String {
-    let messages = t.outbox(Some(email)).await;
-    let newest = messages.first().expect("a message was sent");
+    let newest = t.latest_message(email).await;
     assert_eq!(newest["channel"], "email");
     newest["link"].as_str().expect("a link").to_string()
 }
 
 async fn latest_token(t: &TestServer, email: &str) -> String {
-    query_param(&latest_link(t, email).await, "token").expect("a token in the link")
+    token_of(&latest_link(t, email).await)
 }
 
 /// The official client's `magic_links.email.login_or_create` response.
@@ -112,7 +100,7 @@ async fn login_or_create_signs_up_a_pending_user_and_authenticate_starts_a_sessi
         .as_str()
         .unwrap()
         .contains("Finish signing up"));
-    let token = query_param(link, "token").unwrap();
+    let token = token_of(link);
 
     let r = t
         .sdk(
@@ -608,7 +596,7 @@ async fn send_primary_needs_an_existing_email() {
     assert_eq!(r.data()["email_id"], login.email_id);
     let link = latest_link(&t, "known@example.com").await;
     assert!(link.starts_with(LOGIN_URL), "{link}");
-    let token = query_param(&link, "token").unwrap();
+    let token = token_of(&link);
     let r = t
         .sdk(
             Method::POST,

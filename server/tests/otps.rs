@@ -47,8 +47,7 @@ struct AuthenticateResponse {
 
 /// The newest code sent to `recipient` (asserting the channel).
 async fn latest_code(t: &TestServer, recipient: &str, channel: &str) -> String {
-    let messages = t.outbox(Some(recipient)).await;
-    let newest = messages.first().expect("a message was sent");
+    let newest = t.latest_message(recipient).await;
     assert_eq!(newest["channel"], channel);
     assert_eq!(newest["link"], Value::Null);
     let code = newest["code"].as_str().expect("a code").to_string();

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{mirror, Method, TestServer};
+use common::{mirror, token_of, Method, TestServer};
 use latchkey_server::{auth::pkce, config::RateLimitMode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -100,16 +100,6 @@ async fn sdk_login(t: &TestServer, email: &str, password: &str) -> common::Reply
         Some(json!({"email": email, "password": password, "session_duration_minutes": 60})),
     )
     .await
-}
-
-fn token_of(link: &str) -> String {
-    let query = link.split_once('?').expect("a query").1;
-    let query = query.split('#').next().unwrap();
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
-        .expect("token=")
-        .to_string()
 }
 
 /// Sends a reset email on the frontend face (with PKCE) and returns the link.

@@ -42,6 +42,17 @@ pub fn pkce_pair() -> (String, String) {
     (verifier, challenge)
 }
 
+/// The `token` query parameter of an emailed link.
+pub fn token_of(link: &str) -> String {
+    let query = link.split_once('?').expect("a query").1;
+    let query = query.split('#').next().unwrap();
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .expect("token=")
+        .to_string()
+}
+
 pub struct TestServer {
     server: Option<Server>,
     dir: Arc<tempfile::TempDir>,
@@ -344,5 +355,14 @@ impl TestServer {
         let reply = self.send(request).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         reply.body["messages"].as_array().expect("messages").clone()
+    }
+
+    /// The newest outbox message to `recipient`.
+    pub async fn latest_message(&self, recipient: &str) -> Value {
+        self.outbox(Some(recipient))
+            .await
+            .first()
+            .expect("a message was sent")
+            .clone()
     }
 }
