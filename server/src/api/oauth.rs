@@ -391,7 +391,7 @@ pub async fn find_flow(
     state
         .db
         .call(move |c| {
-            let found = passwordless::peek(c, TokenKind::Oauth, &state_token)?;
+            let found = one_time::peek(c, TokenKind::Oauth, &state_token)?;
             Ok(classify(found, &provider_name, now).map(|(_, flow)| flow))
         })
         .await
@@ -404,7 +404,7 @@ fn take_flow(
     state_token: &str,
     now: i64,
 ) -> ApiResult<Result<(OneTimeToken, Flow), FlowProblem>> {
-    let found = passwordless::peek(tx, TokenKind::Oauth, state_token)?;
+    let found = one_time::peek(tx, TokenKind::Oauth, state_token)?;
     let (token, flow) = match classify(found, provider_name, now) {
         Ok(live) => live,
         Err(problem) => return Ok(Err(problem)),
@@ -748,7 +748,7 @@ async fn authenticate(
         .tx(move |tx| {
             // Only tokens of completed flows count; a flow's own token is not one
             // (and is looked at without being consumed).
-            let peeked = passwordless::peek(tx, TokenKind::Oauth, &token)?
+            let peeked = one_time::peek(tx, TokenKind::Oauth, &token)?
                 .filter(|t| extra_str(&t.extra, STAGE) == STAGE_TOKEN);
             if peeked.is_none() {
                 return Err(token_not_found("No OAuth token has this value."));

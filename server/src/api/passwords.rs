@@ -8,7 +8,7 @@
 //! section of `server/README.md` for the decisions behind each endpoint.
 
 use axum::http::Method;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -689,8 +689,8 @@ async fn reset_by_email(
     let email = state
         .db
         .call(move |c| {
-            let found =
-                db::peek_token(c, TokenKind::PasswordReset, &token, now)?.map_err(token_error)?;
+            let found = one_time::peek_live(c, TokenKind::PasswordReset, &token, now)?
+                .map_err(token_error)?;
             let email_id = found.email_id.clone().unwrap_or_default();
             let email = users::get_email(c, &email_id)?
                 .filter(|e| Some(&e.user_id) == found.user_id.as_ref())
@@ -942,37 +942,6 @@ mod db {
             }
         }
         Ok(rows)
-    }
-
-    /// Finds a link token by value without consuming it, with the same
-    /// verdicts as `one_time::redeem`.
-    pub fn peek_token(
-        conn: &Connection,
-        kind: TokenKind,
-        token: &str,
-        now: i64,
-    ) -> ApiResult<Result<one_time::OneTimeToken, Rejection>> {
-        let token_id: Option<String> = conn
-            .query_row(
-                "SELECT token_id FROM one_time_tokens WHERE kind = ?1 AND token_hash = ?2",
-                params![kind.as_str(), crate::auth::tokens::hash_token(token)],
-                |row| row.get(0),
-            )
-            .optional()?;
-        let Some(found) = token_id
-            .map(|id| one_time::get(conn, &id))
-            .transpose()?
-            .flatten()
-        else {
-            return Ok(Err(Rejection::NotFound));
-        };
-        if found.used_at.is_some() {
-            return Ok(Err(Rejection::AlreadyUsed));
-        }
-        if found.expires_at <= now {
-            return Ok(Err(Rejection::Expired));
-        }
-        Ok(Ok(found))
     }
 
     /// Revokes every session of `user_id` except `keep`.

@@ -142,20 +142,26 @@ pub fn issue(conn: &Connection, kind: TokenKind, spec: &TokenSpec, now: i64) -> 
     Ok(Issued { token_id, token })
 }
 
-/// Finds a link token by its value and consumes it. Succeeds at most once per token.
-pub fn redeem(
+/// Finds a link token by its value without consuming it (the OAuth flow
+/// page is shown, and may be reloaded, before the flow is consumed).
+pub fn peek(conn: &Connection, kind: TokenKind, token: &str) -> ApiResult<Option<OneTimeToken>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM one_time_tokens WHERE kind = ?1 AND token_hash = ?2"
+        ))?
+        .query_row(params![kind.as_str(), tokens::hash_token(token)], token_row)
+        .optional()?)
+}
+
+/// Finds a link token by its value without consuming it, with the same
+/// verdicts as [`redeem`].
+pub fn peek_live(
     conn: &Connection,
     kind: TokenKind,
     token: &str,
     now: i64,
 ) -> ApiResult<Result<OneTimeToken, Rejection>> {
-    let found = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM one_time_tokens WHERE kind = ?1 AND token_hash = ?2"
-        ))?
-        .query_row(params![kind.as_str(), tokens::hash_token(token)], token_row)
-        .optional()?;
-    let Some(mut found) = found else {
+    let Some(found) = peek(conn, kind, token)? else {
         return Ok(Err(Rejection::NotFound));
     };
     if found.used_at.is_some() {
@@ -164,6 +170,20 @@ pub fn redeem(
     if found.expires_at <= now {
         return Ok(Err(Rejection::Expired));
     }
+    Ok(Ok(found))
+}
+
+/// Finds a link token by its value and consumes it. Succeeds at most once per token.
+pub fn redeem(
+    conn: &Connection,
+    kind: TokenKind,
+    token: &str,
+    now: i64,
+) -> ApiResult<Result<OneTimeToken, Rejection>> {
+    let mut found = match peek_live(conn, kind, token, now)? {
+        Ok(found) => found,
+        Err(rejection) => return Ok(Err(rejection)),
+    };
     if !consume(conn, &found.token_id, now)? {
         return Ok(Err(Rejection::AlreadyUsed));
     }

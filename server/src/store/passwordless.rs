@@ -1,6 +1,5 @@
 //! Queries the passwordless modules (magic links, OTPs, OAuth) need beyond `one_time` and `users`:
-//! looking a token up without consuming it, the state of the newest OTP code,
-//! and emails / phone numbers whose id was chosen before they were attached.
+//! the state of the newest OTP code, and emails / phone numbers whose id was chosen before they were attached.
 //!
 //! **Attaching a new address to a signed-in user** (magic link
 //! `send/secondary`, OTP `send/secondary`, `/v1` sends with `user_id` or a
@@ -15,33 +14,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
 use crate::{
-    auth::tokens,
     error::{ApiError, ApiResult, ErrorType},
-    store::{
-        is_unique_violation, json_column,
-        one_time::{self, OneTimeToken, TokenKind},
-        users,
-    },
+    store::{is_unique_violation, json_column, one_time::TokenKind, users},
 };
 
 /// The key in a token's `extra` that holds the address to attach.
 pub const ATTACH_KEY: &str = "attach";
-
-/// Finds a link token by its value without consuming it (the OAuth flow
-/// page is shown, and may be reloaded, before the flow is consumed).
-pub fn peek(conn: &Connection, kind: TokenKind, token: &str) -> ApiResult<Option<OneTimeToken>> {
-    let token_id: Option<String> = conn
-        .query_row(
-            "SELECT token_id FROM one_time_tokens WHERE kind = ?1 AND token_hash = ?2",
-            params![kind.as_str(), tokens::hash_token(token)],
-            |row| row.get(0),
-        )
-        .optional()?;
-    match token_id {
-        Some(token_id) => one_time::get(conn, &token_id),
-        None => Ok(None),
-    }
-}
 
 /// The id (`email_id` / `phone_id`) already chosen for attaching `address` to
 /// `user_id` by a live, unused token of `kind`, so that sending again reuses
@@ -209,7 +187,10 @@ pub fn latest_code(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{one_time::TokenSpec, Db};
+    use crate::store::{
+        one_time::{self, TokenSpec},
+        Db,
+    };
 
     #[test]
     fn peeking_does_not_consume_and_pending_ids_are_found() {
@@ -227,9 +208,9 @@ mod tests {
                     ..Default::default()
                 };
                 let issued = one_time::issue(conn, TokenKind::MagicLink, &spec, 0)?;
-                let seen = peek(conn, TokenKind::MagicLink, &issued.token)?.unwrap();
+                let seen = one_time::peek(conn, TokenKind::MagicLink, &issued.token)?.unwrap();
                 assert_eq!(seen.token_id, issued.token_id);
-                assert!(peek(conn, TokenKind::Oauth, &issued.token)?.is_none());
+                assert!(one_time::peek(conn, TokenKind::Oauth, &issued.token)?.is_none());
                 assert_eq!(
                     pending_attachment(conn, TokenKind::MagicLink, &user_id, "new@example.com", 1)?,
                     Some("email-test-pending".into())
