@@ -409,8 +409,8 @@ fn take_flow(
         Ok(live) => live,
         Err(problem) => return Ok(Err(problem)),
     };
-    match one_time::redeem(tx, TokenKind::Oauth, state_token, now)? {
-        Ok(_) => Ok(Ok((token, flow))),
+    match one_time::take(tx, token, now)? {
+        Ok(token) => Ok(Ok((token, flow))),
         Err(Rejection::Expired) => Ok(Err(FlowProblem::Expired)),
         Err(Rejection::NotFound) => Ok(Err(FlowProblem::Unknown)),
         Err(_) => Ok(Err(FlowProblem::Used)),
@@ -749,11 +749,9 @@ async fn authenticate(
             // Only tokens of completed flows count; a flow's own token is not one
             // (and is looked at without being consumed).
             let peeked = one_time::peek(tx, TokenKind::Oauth, &token)?
-                .filter(|t| extra_str(&t.extra, STAGE) == STAGE_TOKEN);
-            if peeked.is_none() {
-                return Err(token_not_found("No OAuth token has this value."));
-            }
-            let found = one_time::redeem(tx, TokenKind::Oauth, &token, now)?.map_err(|r| {
+                .filter(|t| extra_str(&t.extra, STAGE) == STAGE_TOKEN)
+                .ok_or_else(|| token_not_found("No OAuth token has this value."))?;
+            let found = one_time::take(tx, peeked, now)?.map_err(|r| {
                 token_not_found(match r {
                     Rejection::Expired => "This OAuth token has expired; sign in again.",
                     _ => "This OAuth token was already used; sign in again.",

@@ -153,6 +153,17 @@ pub fn peek(conn: &Connection, kind: TokenKind, token: &str) -> ApiResult<Option
         .optional()?)
 }
 
+/// The verdict of [`redeem`] on a token found by value.
+fn verdict(found: OneTimeToken, now: i64) -> Result<OneTimeToken, Rejection> {
+    if found.used_at.is_some() {
+        Err(Rejection::AlreadyUsed)
+    } else if found.expires_at <= now {
+        Err(Rejection::Expired)
+    } else {
+        Ok(found)
+    }
+}
+
 /// Finds a link token by its value without consuming it, with the same
 /// verdicts as [`redeem`].
 pub fn peek_live(
@@ -161,15 +172,26 @@ pub fn peek_live(
     token: &str,
     now: i64,
 ) -> ApiResult<Result<OneTimeToken, Rejection>> {
-    let Some(found) = peek(conn, kind, token)? else {
-        return Ok(Err(Rejection::NotFound));
+    Ok(match peek(conn, kind, token)? {
+        Some(found) => verdict(found, now),
+        None => Err(Rejection::NotFound),
+    })
+}
+
+/// Consumes a token already found by [`peek`], with the verdicts of [`redeem`].
+pub fn take(
+    conn: &Connection,
+    found: OneTimeToken,
+    now: i64,
+) -> ApiResult<Result<OneTimeToken, Rejection>> {
+    let mut found = match verdict(found, now) {
+        Ok(found) => found,
+        Err(rejection) => return Ok(Err(rejection)),
     };
-    if found.used_at.is_some() {
+    if !consume(conn, &found.token_id, now)? {
         return Ok(Err(Rejection::AlreadyUsed));
     }
-    if found.expires_at <= now {
-        return Ok(Err(Rejection::Expired));
-    }
+    found.used_at = Some(now);
     Ok(Ok(found))
 }
 
@@ -180,15 +202,10 @@ pub fn redeem(
     token: &str,
     now: i64,
 ) -> ApiResult<Result<OneTimeToken, Rejection>> {
-    let mut found = match peek_live(conn, kind, token, now)? {
-        Ok(found) => found,
-        Err(rejection) => return Ok(Err(rejection)),
-    };
-    if !consume(conn, &found.token_id, now)? {
-        return Ok(Err(Rejection::AlreadyUsed));
+    match peek(conn, kind, token)? {
+        Some(found) => take(conn, found, now),
+        None => Ok(Err(Rejection::NotFound)),
     }
-    found.used_at = Some(now);
-    Ok(Ok(found))
 }
 
 /// Issues a numeric OTP code of `digits` digits bound to `spec`'s email or
