@@ -29,13 +29,8 @@ export const { startServer } = harness;
  * localhost unresolvable, so no SDK can reach the internet and skew a figure.
  * (Not Playwright's request routing: routing disables the HTTP cache.)
  */
-export async function launchBrowser() {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [...harness.CHROMIUM_ARGS, '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'],
-  });
+export function launchBrowser() {
+  return harness.launchBrowser({ args: ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'] });
 }
 
 /** nproc, CPU model, RAM, load, Node and (given a browser) Chromium. */

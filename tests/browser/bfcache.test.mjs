@@ -5,8 +5,7 @@
 // Playwright turns the cache off by default; these tests turn it back on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../support/harness.mjs';
+import { launchBrowser } from '../support/harness.mjs';
 import {
   startSdkServer, openClient, mustInPage, signUp, snapshot, events, recordRequests, waitFor, quietPeriod,
 } from './sdk.mjs';
@@ -16,10 +15,7 @@ let server;
 let browser;
 before(async () => {
   server = await startSdkServer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
-    ignoreDefaultArgs: ['--disable-back-forward-cache'],
-  });
+  browser = await launchBrowser({ ignoreDefaultArgs: ['--disable-back-forward-cache'] });
 });
 after(async () => { await browser?.close(); await server?.stop(); });
 

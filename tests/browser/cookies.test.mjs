@@ -3,9 +3,10 @@
 // subdomains (*.latchkey.test, resolved to 127.0.0.1 by Chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { launchBrowser } from '../support/harness.mjs';
 import {
   startSdkServer, openClient, inPage, mustInPage, signUp, cookieMap, snapshot,
-  launchBrowserWith, serverClockOffset, waitFor,
+  serverClockOffset, waitFor,
 } from './sdk.mjs';
 
 const NAMES = ['stytch_session', 'stytch_session_jwt'];
@@ -13,7 +14,7 @@ let server;
 let browser;
 before(async () => {
   server = await startSdkServer({ args: ['--authorized-origin', 'http://localhost:*', '--authorized-origin', 'http://app.latchkey.test:*', '--authorized-origin', 'http://other.latchkey.test:*'] });
-  browser = await launchBrowserWith(['--host-resolver-rules=MAP *.latchkey.test 127.0.0.1']);
+  browser = await launchBrowser({ args: ['--host-resolver-rules=MAP *.latchkey.test 127.0.0.1'] });
 });
 after(async () => { await browser?.close(); await server?.stop(); });
 

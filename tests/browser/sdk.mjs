@@ -151,13 +151,6 @@ export async function createUserViaBackend(server, { email = uniqueEmail('backen
   return { email, password, response: r.body };
 }
 
-/** Headless Chromium with extra command-line switches (e.g. host resolver rules). */
-export async function launchBrowserWith(extraArgs) {
-  const { chromium } = await import('playwright-core');
-  const { CHROMIUM_ARGS } = await import('../support/harness.mjs');
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
-}
-
 /** The server clock's offset from real time, in seconds (moved by /dev/clock). */
 export async function serverClockOffset(server) {
   const response = await fetch(`${server.url}/dev/clock`);

@@ -113,8 +113,12 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-export function launchBrowser() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+/**
+ * Headless Debian Chromium with CHROMIUM_ARGS, plus `args` (extra switches,
+ * e.g. host resolver rules) and any other launch `options`.
+ */
+export function launchBrowser({ args = [], ...options } = {}) {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...args], ...options });
 }
 
 /** Counts the requests a page (or context) sends whose path contains `fragment`. */
