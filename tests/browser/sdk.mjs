@@ -1,7 +1,9 @@
 // Helpers for SDK tests: a server serving the bare test page and the package,
 // and pages with a client created on them.
 import { join } from 'node:path';
-import { ROOT, startServer } from '../support/harness.mjs';
+import { ROOT, startServer, waitFor } from '../support/harness.mjs';
+
+export { waitFor };
 
 export function startSdkServer(options = {}) {
   return startServer({ serve: { '/': join(ROOT, 'tests', 'browser', 'pages'), '/pkg': join(ROOT, 'pkg') }, ...options });
@@ -92,18 +94,6 @@ export function uniquePhone() {
 
 /** A password zxcvbn scores 4 and no breach list holds. */
 export const STRONG_PASSWORD = 'vivid-Quokka-marches-47-Lanterns!';
-
-/** Polls `check` (sync or async) until it returns a truthy value, or fails after `timeoutMs`. */
-export async function waitFor(check, { timeoutMs = 5_000, intervalMs = 25, message = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await check();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /**
  * Absence can only be observed over time: waits `ms` so that a duplicate

@@ -110,17 +110,6 @@ export function assertNoPageErrors(page) {
   assert.deepEqual(page.errors.map((e) => e.message), []);
 }
 
-/** Polls `probe` until it returns a truthy value, or fails after `timeoutMs`. */
-export async function eventually(probe, { timeoutMs = 5_000, intervalMs = 25, message = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 export function cleanup(dir) {
   rmSync(dir, { recursive: true, force: true });
 }

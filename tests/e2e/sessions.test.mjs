@@ -4,9 +4,9 @@
 // refresh. `?refresh=MS` sets the demo's refreshIntervalMs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser } from '../support/harness.mjs';
+import { launchBrowser, waitFor } from '../support/harness.mjs';
 import {
-  startDemoServer, openDemo, expectView, signUpWithPassword, signInWithPassword, eventually, view, assertNoPageErrors,
+  startDemoServer, openDemo, expectView, signUpWithPassword, signInWithPassword, view, assertNoPageErrors,
 } from './demo.mjs';
 
 const PASSWORD = 'correct horse battery staple 42';
@@ -31,7 +31,7 @@ test('sign-in in one tab appears in the other; sign-out in one signs the other o
   await first.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expectView(first, 'signed-out');
   const signedOutAt = Date.now();
-  await eventually(async () => (await view(second)) === 'signed-out', { timeoutMs: 1_000, message: 'the second tab to sign out' });
+  await waitFor(async () => (await view(second)) === 'signed-out', { timeoutMs: 1_000, message: 'the second tab to sign out' });
   assert.ok(Date.now() - signedOutAt < 1_000);
 
   // And the other way round, through "Sign out everywhere…" → "Revoke this session".
@@ -60,7 +60,7 @@ test('the countdown follows the refreshes: each one brings a new JWT', async () 
   const iat = async () => JSON.parse((await page.locator('#jwt-claims').textContent()).split('// claims\n')[1]).iat;
   const firstIat = await iat();
   // Two refreshes later (2 s apart) the JWT shown is a newer one (iat has whole seconds).
-  await eventually(async () => (await iat()) > firstIat, { timeoutMs: 6_000, message: 'a refreshed JWT' });
+  await waitFor(async () => (await iat()) > firstIat, { timeoutMs: 6_000, message: 'a refreshed JWT' });
   assert.equal(await view(page), 'signed-in');
   assertNoPageErrors(page);
   await context.close();
