@@ -221,10 +221,7 @@ impl SignIn {
         session_jwt: Option<&str>,
         session_custom_claims: Option<Value>,
     ) -> ApiResult<SignIn> {
-        let duration_minutes = caller.session_minutes(session_duration_minutes);
-        if let Some(minutes) = duration_minutes {
-            validate::session_minutes(minutes)?;
-        }
+        let duration_minutes = caller.session_minutes(session_duration_minutes)?;
         let custom_claims = match session_custom_claims.filter(|c| !c.is_null()) {
             Some(claims) if !caller.is_sdk() => {
                 let claims = validate::object("session_custom_claims", claims)?;

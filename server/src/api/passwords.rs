@@ -113,15 +113,6 @@ fn policy(state: &AppState) -> Policy {
     Policy::for_project(state.project.settings.password_config.as_ref())
 }
 
-/// Validates `session_duration_minutes` before any irreversible work.
-fn check_duration(caller: &Caller, requested: Option<i64>) -> ApiResult<Option<i64>> {
-    let minutes = caller.session_minutes(requested);
-    if let Some(minutes) = minutes {
-        validate::session_minutes(minutes)?;
-    }
-    Ok(minutes)
-}
-
 /// `session_custom_claims`: honoured on `/v1` only (a browser must not set
 /// the claims a backend trusts); `null` is absent.
 fn custom_claims(caller: &Caller, claims: Option<Value>) -> ApiResult<Option<Map<String, Value>>> {
@@ -300,7 +291,7 @@ async fn create(
 ) -> ApiResult<AuthResponse> {
     let email = validate::normalize_email(&req.email)?;
     pw::check_length("password", &req.password, true)?;
-    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let minutes = caller.session_minutes(req.session_duration_minutes)?;
     let claims = custom_claims(&caller, req.session_custom_claims.take())?;
     let new_user = new_user(&caller, &mut req)?;
     state
@@ -409,7 +400,7 @@ async fn authenticate(
 ) -> ApiResult<AuthResponse> {
     let email = validate::normalize_email(&req.email)?;
     pw::check_length("password", &req.password, false)?;
-    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let minutes = caller.session_minutes(req.session_duration_minutes)?;
     let claims = custom_claims(&caller, req.session_custom_claims)?;
     state
         .limiter
@@ -669,7 +660,7 @@ async fn reset_by_email(
         return Err(ApiError::bad_request("`token` must not be empty."));
     }
     pw::check_length("password", &req.password, true)?;
-    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let minutes = caller.session_minutes(req.session_duration_minutes)?;
     let claims = custom_claims(&caller, req.session_custom_claims)?;
     let options = req.options.unwrap_or_default();
     let presented = EndUser::presented(&caller, req.attributes, options)?;
@@ -771,7 +762,7 @@ async fn reset_by_existing_password(
     let email = validate::normalize_email(&req.email)?;
     pw::check_length("existing_password", &req.existing_password, false)?;
     pw::check_length("new_password", &req.new_password, true)?;
-    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let minutes = caller.session_minutes(req.session_duration_minutes)?;
     let claims = custom_claims(&caller, req.session_custom_claims)?;
     state
         .limiter
@@ -857,7 +848,7 @@ async fn reset_by_session(
     req: ResetBySessionRequest,
 ) -> ApiResult<AuthResponse> {
     pw::check_length("password", &req.password, true)?;
-    let minutes = check_duration(&caller, req.session_duration_minutes)?;
+    let minutes = caller.session_minutes(req.session_duration_minutes)?;
     let claims = custom_claims(&caller, req.session_custom_claims)?;
     let current = if caller.is_sdk() {
         caller.require_session()?.clone()

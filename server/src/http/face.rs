@@ -29,6 +29,7 @@ use crate::{
     model::{Attributes, User},
     session::{self, AuthedSession},
     state::AppState,
+    validate,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,14 +92,15 @@ impl Caller {
         }
     }
 
-    /// `session_duration_minutes` as the engine should see it: on the
-    /// frontend an absent value means the default length, on the backend it
-    /// means "no session".
-    pub fn session_minutes(&self, requested: Option<i64>) -> Option<i64> {
-        match self.face {
+    /// `session_duration_minutes` as the engine should see it, validated
+    /// (before any irreversible work): on the frontend an absent value means
+    /// the default length, on the backend it means "no session".
+    pub fn session_minutes(&self, requested: Option<i64>) -> ApiResult<Option<i64>> {
+        let minutes = match self.face {
             Face::Sdk => Some(requested.unwrap_or(DEFAULT_SDK_SESSION_MINUTES)),
             Face::Backend => requested,
-        }
+        };
+        minutes.map(validate::session_minutes).transpose()
     }
 
     /// Session attributes recorded for this client.
