@@ -22,13 +22,12 @@ export function writeDemoConfig(dir, config) {
 }
 
 /** A server serving the demo (with a config.js for this server) and the package. */
-export async function startDemoServer({ args = [], baseUrl } = {}) {
+export async function startDemoServer() {
   const www = copyDemo();
-  const server = await startServer({ serve: { '/': www, '/pkg': join(ROOT, 'pkg') }, args });
-  writeDemoConfig(www, baseUrl ? { publicToken: server.publicToken, baseUrl } : { publicToken: server.publicToken });
+  const server = await startServer({ serve: { '/': www, '/pkg': join(ROOT, 'pkg') } });
+  writeDemoConfig(www, { publicToken: server.publicToken });
   const stop = server.stop;
-  server.www = www;
-  server.stop = async (options) => { await stop(options); rmSync(www, { recursive: true, force: true }); };
+  server.stop = async () => { await stop(); cleanup(www); };
   return server;
 }
 

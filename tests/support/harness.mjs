@@ -12,20 +12,18 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SERVER_BIN = process.env.LATCHKEY_SERVER_BIN ?? join(ROOT, 'target', 'debug', 'latchkey-server');
 
 /**
- * Starts a server on a free port with a fresh data directory (or `dataDir`).
+ * Starts a server on a free port with a fresh data directory.
  * `serve` maps URL prefixes to directories (default: the demo and the package).
  * Fault injection and the movable clock are on; rate limits are relaxed so a
  * big suite is not throttled (tests of the limiter pass `rateLimit: 'strict'`).
  */
 export async function startServer({
   serve = { '/': join(ROOT, 'www'), '/pkg': join(ROOT, 'pkg') },
-  dataDir,
-  port = 0,
   rateLimit = 'relaxed',
   args = [],
 } = {}) {
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
-  const argv = ['--port', String(port), '--data-dir', dir, '--enable-dev-faults', '--rate-limit', rateLimit, ...args];
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  const argv = ['--port', '0', '--data-dir', dir, '--enable-dev-faults', '--rate-limit', rateLimit, ...args];
   for (const [prefix, path] of Object.entries(serve)) argv.push('--serve', `${prefix}=${path}`);
   const child = spawn(SERVER_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -43,23 +41,16 @@ export async function startServer({
   const server = {
     url,
     port: Number(new URL(url).port),
-    dataDir: dir,
     /** { project_id, public_token, secret } */
     credentials,
     publicToken: credentials.public_token,
-    output: () => log,
-    async stop({ keepData = false } = {}) {
+    async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
       }
-      if (!keepData && !dataDir) rmSync(dir, { recursive: true, force: true });
-    },
-    /** Stops and starts again on the same port and data directory. */
-    async restart() {
-      await server.stop({ keepData: true });
-      return startServer({ serve, dataDir: dir, port: server.port, rateLimit, args });
+      rmSync(dir, { recursive: true, force: true });
     },
     /** Calls the backend face (/v1) with the project secret, as a host backend would. */
     async v1(method, path, body) {
@@ -130,13 +121,6 @@ export const CHROMIUM_ARGS = [
  */
 export function launchBrowser({ args = [], ...options } = {}) {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...args], ...options });
-}
-
-/** Counts the requests a page (or context) sends whose path contains `fragment`. */
-export function countRequests(target, fragment) {
-  const seen = [];
-  target.on('request', (r) => { if (new URL(r.url()).pathname.includes(fragment)) seen.push(Date.now()); });
-  return seen;
 }
 
 const CONTENT_TYPES = {
