@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::{
     api::{
         attributes::{self, AttributesInput, EndUser, MatchOptions},
+        magic_links,
         sessions::SessionFields,
         users::NameInput,
     },
@@ -510,16 +511,10 @@ fn check_redirect(state: &AppState, field: &str, url: &str) -> ApiResult<()> {
 /// `url` with `stytch_token_type=reset_password&token=…` appended to its
 /// query (kept before any `#fragment`).
 pub fn reset_link(url: &str, token: &str) -> String {
-    let (base, fragment) = match url.find('#') {
-        Some(i) => url.split_at(i),
-        None => (url, ""),
-    };
-    let separator = match base.find('?') {
-        None => "?",
-        Some(_) if base.ends_with('?') || base.ends_with('&') => "",
-        Some(_) => "&",
-    };
-    format!("{base}{separator}stytch_token_type=reset_password&token={token}{fragment}")
+    magic_links::with_query(
+        url,
+        &[("stytch_token_type", "reset_password"), ("token", token)],
+    )
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
