@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { launchBrowser } from '../support/harness.mjs';
 import {
   startSdkServer, openClient, inPage, mustInPage, signUp, snapshot, uniqueEmail, recordRequests, quietPeriod,
-  assertSignedInOnce, observable, landOn, waitFor,
+  assertSignedInOnce, observable, twoSignedInTabs, landOn,
 } from './sdk.mjs';
 
 const AUTH = '/sdk/v1/magic_links/authenticate';
@@ -209,10 +209,7 @@ test('PKCE: a link requested in one browser and opened in another fails with a t
 
 test('a failed magic link while signed in leaves the existing session untouched, with no notification', async () => {
   const context = await browser.newContext();
-  const page = await openClient(context, server);
-  const other = await openClient(context, server);
-  await signUp(page);
-  await waitFor(async () => (await snapshot(other)).session !== null, { timeoutMs: 1000, message: 'the other tab signed in' });
+  const { page, other } = await twoSignedInTabs(context, server);
   const before = await observable(context, [page, other]);
   const { error } = await inPage(page, (c) => c.magicLinks.authenticate('y'.repeat(44), { session_duration_minutes: 60 }));
   assert.equal(error?.error_type, 'magic_link_not_found');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { launchBrowser } from '../support/harness.mjs';
 import {
   startSdkServer, openClient, inPage, mustInPage, signUp, snapshot, uniqueEmail, uniquePhone, quietPeriod,
-  assertSignedInOnce, observable, waitFor,
+  assertSignedInOnce, observable, twoSignedInTabs,
 } from './sdk.mjs';
 
 let server;
@@ -73,10 +73,7 @@ test('otps.sms.send to an existing number (signed out) signs in the same user', 
 
 test('a wrong code is unable_to_auth_otp_code (401), leaves the signed-in state untouched, and the right code still works', async () => {
   const context = await browser.newContext();
-  const page = await openClient(context, server);
-  const other = await openClient(context, server);
-  await signUp(page);
-  await waitFor(async () => (await snapshot(other)).session !== null, { timeoutMs: 1000, message: 'the other tab signed in' });
+  const { page, other } = await twoSignedInTabs(context, server);
   const phone = uniquePhone();
   // A code for another person's number, requested from another browser.
   const stranger = await browser.newContext();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { launchBrowser } from '../support/harness.mjs';
 import {
   startSdkServer, openClient, inPage, mustInPage, signUp, snapshot, uniqueEmail, recordRequests, quietPeriod,
-  assertSignedInOnce, observable, landOn, waitFor, STRONG_PASSWORD, createUserViaBackend,
+  assertSignedInOnce, observable, twoSignedInTabs, landOn, STRONG_PASSWORD, createUserViaBackend,
 } from './sdk.mjs';
 
 const NEW_PASSWORD = 'Amber-Heron-drifts-93-Quietly!';
@@ -109,10 +109,7 @@ test('creating a password account for a taken email is duplicate_email and leave
 
 test('a wrong password is unauthorized_credentials and leaves the signed-in state untouched on every tab', async () => {
   const context = await browser.newContext();
-  const page = await openClient(context, server);
-  const other = await openClient(context, server);
-  const { email } = await signUp(page);
-  await waitFor(async () => (await snapshot(other)).session !== null, { timeoutMs: 1000, message: 'the other tab signed in' });
+  const { page, other, email } = await twoSignedInTabs(context, server);
   const before = await observable(context, [page, other]);
   const { error } = await inPage(page, (c, e) => c.passwords.authenticate({ email: e, password: 'not-the-Password-42', session_duration_minutes: 60 }), email);
   assert.equal(error?.kind, 'api');

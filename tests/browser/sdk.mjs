@@ -134,6 +134,18 @@ export async function signUp(page, { email = uniqueEmail(), password = STRONG_PA
   return { email, password, response };
 }
 
+/**
+ * Two tabs of `context` with a client each, signed in by a sign-up in the
+ * first once the second has seen it; returns { page, other, ...signUp's result }.
+ */
+export async function twoSignedInTabs(context, server) {
+  const page = await openClient(context, server);
+  const other = await openClient(context, server);
+  const signedUp = await signUp(page);
+  await waitFor(async () => (await snapshot(other)).session !== null, { timeoutMs: 1000, message: 'the other tab signed in' });
+  return { page, other, ...signedUp };
+}
+
 /** Creates a password user through the backend API (no browser involved). */
 export async function createUserViaBackend(server, { email = uniqueEmail('backend'), password = STRONG_PASSWORD, minutes = 60 } = {}) {
   const r = await server.v1('POST', '/passwords', { email, password, session_duration_minutes: minutes });
