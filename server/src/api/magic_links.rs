@@ -263,6 +263,26 @@ impl SignIn {
         .await?;
         Ok(issued.into())
     }
+
+    /// [`SignIn::finish`] for `user`, answered with the shared
+    /// magic link / OTP response (`method_id`: the email or phone proven).
+    pub async fn respond(
+        self,
+        state: &AppState,
+        caller: &Caller,
+        user: User,
+        method_id: String,
+        factor: AuthenticationFactor,
+    ) -> ApiResult<AuthenticateResponse> {
+        let session = self.finish(state, caller, &user.user_id, factor).await?;
+        Ok(AuthenticateResponse {
+            user_id: user.user_id.clone(),
+            method_id,
+            user,
+            reset_sessions: false,
+            session,
+        })
+    }
 }
 
 /// The first part of an outbox subject line: the project's name.
@@ -679,16 +699,9 @@ async fn authenticate(
         })
         .await?;
     let factor = AuthenticationFactor::email(FactorType::MagicLink, &email_id, &email, now);
-    let session = sign_in
-        .finish(&state, &caller, &user.user_id, factor)
-        .await?;
-    Ok(AuthenticateResponse {
-        user_id: user.user_id.clone(),
-        method_id: email_id,
-        user,
-        reset_sessions: false,
-        session,
-    })
+    sign_in
+        .respond(&state, &caller, user, email_id, factor)
+        .await
 }
 
 #[cfg(test)]

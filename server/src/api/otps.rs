@@ -539,16 +539,9 @@ async fn authenticate(
             return Err(ApiError::new(ErrorType::OtpCodeNotFound, message))
         }
     };
-    let session = sign_in
-        .finish(&state, &caller, &user.user_id, factor)
-        .await?;
-    Ok(AuthenticateResponse {
-        user_id: user.user_id.clone(),
-        method_id,
-        user,
-        reset_sessions: false,
-        session,
-    })
+    sign_in
+        .respond(&state, &caller, user, method_id, factor)
+        .await
 }
 
 /// Authenticating a code for a phone: inserts a pending attachment or marks
