@@ -114,11 +114,7 @@ pub fn parse(public_token: &str, options: &str) -> Result<Options> {
         refresh_interval_ms: DEFAULT_INTERVAL_MS,
         request_timeout_ms: DEFAULT_TIMEOUT_MS,
     };
-    let options = match json::valid(options) {
-        Some("null") => "{}",
-        Some(object) if json::is_object(object) => object,
-        _ => return refuse("options", "must be an object"),
-    };
+    let options = super::schema::options_object(options)?;
     for (key, value) in entries(options) {
         let key = key.as_str();
         match key {

@@ -105,16 +105,22 @@ fn check(kind: Kind, value: &str) -> Result<(), &'static str> {
     })
 }
 
+/// The options object `input` (JSON text) as validated JSON; `null` reads
+/// as no options at all.
+pub fn options_object(input: &str) -> Result<&str, SdkError> {
+    match json::valid(input) {
+        Some("null") => Ok("{}"),
+        Some(object) if json::is_object(object) => Ok(object),
+        _ => Err(refuse("options", "must be an object")),
+    }
+}
+
 /// Validates the options object `input` (JSON text) against `fields` and
 /// returns the request body: the fields in schema order, with absent or
 /// `null` optional fields left out. Unknown fields are refused, so a
 /// misspelt option is not silently ignored.
 pub fn body(input: &str, fields: &[Field]) -> Result<String, SdkError> {
-    let input = match json::valid(input) {
-        Some("null") => "{}",
-        Some(object) if json::is_object(object) => object,
-        _ => return Err(refuse("options", "must be an object")),
-    };
+    let input = options_object(input)?;
     if let Some((unknown, _)) =
         json::members(input).find(|(key, _)| !fields.iter().any(|f| json::key_is(key, f.name)))
     {
