@@ -11,7 +11,6 @@ import {
 
 let server;
 let browser;
-let context;
 before(async () => {
   server = await startSdkServer();
   browser = await launchBrowser();
@@ -25,7 +24,7 @@ async function magicLink(page, email, options) {
 }
 
 test('parseAuthenticateUrl reads the token type and token without consuming anything', async () => {
-  context = await browser.newContext();
+  const context = await browser.newContext();
   const page = await openClient(context, server);
   const requests = recordRequests(context, '/sdk/v1/');
   const parsed = await page.evaluate(() => {
@@ -57,7 +56,7 @@ test('parseAuthenticateUrl reads the token type and token without consuming anyt
 });
 
 test('authenticateByUrl on a URL without a token resolves null, sends nothing and leaves the URL alone', async () => {
-  context = await browser.newContext();
+  const context = await browser.newContext();
   const page = await context.newPage();
   const requests = recordRequests(context, '/sdk/v1/');
   await landOn(page, server, `${server.url}/?page=2#list`);
@@ -70,7 +69,7 @@ test('authenticateByUrl on a URL without a token resolves null, sends nothing an
 });
 
 test('an unknown token type is reported, not sent, and removed from the address bar', async () => {
-  context = await browser.newContext();
+  const context = await browser.newContext();
   const page = await context.newPage();
   const requests = recordRequests(context, '/sdk/v1/');
   await landOn(page, server, `${server.url}/?stytch_token_type=discovery&token=jkl`);
@@ -83,7 +82,7 @@ test('an unknown token type is reported, not sent, and removed from the address 
 });
 
 test('stripping keeps the other query parameters and the fragment of the landing URL', async () => {
-  context = await browser.newContext();
+  const context = await browser.newContext();
   const page = await openClient(context, server);
   const back = `${server.url}/?tab=security&lang=en#welcome`;
   const link = await magicLink(page, uniqueEmail('url-keep'), { login_magic_link_url: back, signup_magic_link_url: back });
@@ -98,7 +97,7 @@ test('stripping keeps the other query parameters and the fragment of the landing
 });
 
 test('authenticateByUrl with an explicit href signs in without touching the current address', async () => {
-  context = await browser.newContext();
+  const context = await browser.newContext();
   const page = await openClient(context, server);
   const link = await magicLink(page, uniqueEmail('url-href'));
   await page.evaluate(() => history.replaceState(null, '', '/somewhere?else=1'));
@@ -111,7 +110,7 @@ test('authenticateByUrl with an explicit href signs in without touching the curr
 });
 
 test('a second authenticateByUrl after the first finished (a remount) shares its result without a request', async () => {
-  context = await browser.newContext();
+  const context = await browser.newContext();
   const page = await openClient(context, server);
   const link = await magicLink(page, uniqueEmail('url-remount'));
   const auths = recordRequests(page, '/sdk/v1/magic_links/authenticate');
@@ -129,7 +128,7 @@ test('a second authenticateByUrl after the first finished (a remount) shares its
 });
 
 test('authenticateByUrl validates its options before anything is sent', async () => {
-  context = await browser.newContext();
+  const context = await browser.newContext();
   const page = await context.newPage();
   const requests = recordRequests(context, '/sdk/v1/magic_links/authenticate');
   await landOn(page, server, `${server.url}/?stytch_token_type=magic_links&token=abc`);
