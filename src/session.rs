@@ -16,7 +16,6 @@ use crate::core::refresh::RefreshPolicy;
 use crate::core::response;
 use crate::core::state::Snapshot;
 use crate::core::tabs::{self, Message};
-use crate::core::text;
 use crate::methods::{self, Step};
 use crate::platform::{Answer, Platform};
 use crate::transport::{self, Reply};
@@ -55,7 +54,6 @@ pub struct Driver<P: Platform> {
     options: Options,
     platform: P,
     machine: RefCell<Machine>,
-    state_key: String,
     closed: Cell<bool>,
     next_request: Cell<u32>,
     pending: RefCell<Vec<(u32, Then)>>,
@@ -69,7 +67,6 @@ impl<P: Platform> Driver<P> {
     /// Starts a session for this page: restores from cookie and cache, joins
     /// the other tabs, and asks to lead them.
     pub fn start(options: Options, tab_id: u32, platform: P) -> Driver<P> {
-        let state_key = text::concat(&["latchkey:", &options.public_token, ":state"]);
         let jar = platform.read();
         let names = &options.cookies;
         let cookie = cookies::read(&jar, &names.opaque_token_name).map(|token| {
@@ -77,7 +74,7 @@ impl<P: Platform> Driver<P> {
             (token.into(), jwt.into())
         });
         let cached = platform
-            .get(&state_key)
+            .get(&tabs::storage_key(&options.public_token, "state"))
             .as_deref()
             .and_then(Snapshot::parse);
         let config = Config {
@@ -91,7 +88,6 @@ impl<P: Platform> Driver<P> {
             options,
             platform,
             machine: RefCell::new(machine),
-            state_key,
             closed: Cell::new(false),
             next_request: Cell::new(1),
             pending: RefCell::new(Vec::new()),
@@ -121,7 +117,7 @@ impl<P: Platform> Driver<P> {
 
     /// A localStorage key scoped to this public token.
     pub fn storage_key(&self, suffix: &str) -> String {
-        text::concat(&["latchkey:", &self.options.public_token, ":", suffix])
+        tabs::storage_key(&self.options.public_token, suffix)
     }
 
     /// The app-visible state as JSON: session, user, tokens, from_cache.
@@ -190,7 +186,7 @@ impl<P: Platform> Driver<P> {
         }
         if effects.has(Effects::PUBLISH) {
             let text = self.machine.borrow().snapshot().to_json();
-            self.platform.set(&self.state_key, &text);
+            self.platform.set(&self.storage_key("state"), &text);
             self.platform.post(&text);
         }
         if effects.has(Effects::NOTIFY_SESSION | Effects::NOTIFY_USER) {
@@ -262,7 +258,7 @@ impl<P: Platform> Driver<P> {
     fn resync(&self) {
         if let Some(snapshot) = self
             .platform
-            .get(&self.state_key)
+            .get(&self.storage_key("state"))
             .as_deref()
             .and_then(Snapshot::parse)
         {

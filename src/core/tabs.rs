@@ -5,6 +5,7 @@ use crate::prelude::*;
 
 use super::json::{self, Object};
 use super::state::Snapshot;
+use super::text;
 
 /// What one tab tells the others.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,12 @@ pub enum Message {
 }
 
 pub const WAKE: &str = r#"{"wake":true}"#;
+
+/// The localStorage key of `suffix` (state, leader lease, PKCE verifiers)
+/// for one public token: the tabs of a token share these.
+pub fn storage_key(public_token: &str, suffix: &str) -> String {
+    text::concat(&["latchkey:", public_token, ":", suffix])
+}
 
 pub fn decode(text: &str) -> Option<Message> {
     let object = json::valid(text)?;

@@ -11,7 +11,6 @@ use wasm_bindgen::prelude::*;
 use super::{Clock, CookieJar, Entropy, Host, Http, Page, Request, Signals, Store};
 use crate::core::machine::{Change, Now};
 use crate::core::tabs::{self, Lease, LEASE_RENEW_MS};
-use crate::core::text;
 
 #[wasm_bindgen]
 extern "C" {
@@ -85,7 +84,7 @@ impl Browser {
         host.fill_random(&mut id);
         Browser {
             host,
-            lease_key: text::concat(&["latchkey:", public_token, ":leader"]),
+            lease_key: tabs::storage_key(public_token, "leader"),
             tab_id: u32::from_le_bytes(id),
             leasing: Cell::new(false),
         }
