@@ -5,7 +5,7 @@
 
 use crate::prelude::*;
 
-use core::cell::{Cell, RefCell};
+use core::cell::{Cell, RefCell, RefMut};
 
 use crate::core::cookies::{self, Page as CookiePage};
 use crate::core::errors::{NetworkReason, SdkError};
@@ -350,30 +350,28 @@ impl<P: Platform> Driver<P> {
         Ok(reply.data)
     }
 
-    fn flight(&self, token: &str, duration: Option<i64>) -> Option<u32> {
-        self.pending
-            .borrow()
-            .iter()
-            .find_map(|(id, then)| match then {
+    /// The calls waiting for the refresh in flight with `token` and
+    /// `duration`, if there is one.
+    fn flight(&self, token: &str, duration: Option<i64>) -> Option<RefMut<'_, Vec<u32>>> {
+        RefMut::filter_map(self.pending.borrow_mut(), |pending| {
+            pending.iter_mut().find_map(|(_, then)| match then {
                 Then::Refresh {
                     token: t,
                     duration: d,
-                    ..
-                } if t == token && *d == duration => Some(*id),
+                    waiters,
+                } if t == token && *d == duration => Some(waiters),
                 _ => None,
             })
+        })
+        .ok()
     }
 
     /// Refreshes the session for app call `call`, joining an identical
     /// refresh in flight instead of sending a second one. False when there
     /// is nothing to join and `start` is off.
     pub fn refresh(&self, token: String, duration: Option<i64>, call: u32, start: bool) -> bool {
-        if let Some(id) = self.flight(&token, duration) {
-            for (request, then) in self.pending.borrow_mut().iter_mut() {
-                if let (true, Then::Refresh { waiters, .. }) = (*request == id, then) {
-                    waiters.push(call);
-                }
-            }
+        if let Some(mut waiters) = self.flight(&token, duration) {
+            waiters.push(call);
             return true;
         }
         if start {
