@@ -98,6 +98,11 @@ pub enum Step {
     UserUpdate,
 }
 
+/// Why a call that needs a session cannot run without one.
+fn no_session() -> SdkError {
+    SdkError::Usage("There is no session: sign in first")
+}
+
 /// Starts app call `call`: method `op` with the options object `args`
 /// (JSON text). Its outcome is settled through the host, at once or when
 /// the answers it waits for arrive.

@@ -1,16 +1,12 @@
 //! `session.authenticate`, `session.revoke`, `session.updateSession`.
 
-use super::Step;
+use super::{no_session, Step};
 use crate::core::errors::SdkError;
 use crate::core::json;
 use crate::core::schema::{self, optional, required, Kind};
 use crate::platform::Platform;
 use crate::session::{Driver, Outcome, Then};
 use crate::transport::Reply;
-
-fn no_session() -> SdkError {
-    SdkError::Usage("There is no session: sign in first")
-}
 
 /// Refreshes the session now, sharing a refresh already in flight.
 pub fn authenticate<P: Platform>(driver: &Driver<P>, call: u32, args: &str) -> Option<Outcome> {

@@ -1,6 +1,6 @@
 //! `user.get` and `user.update` (the signed-in user, `/users/me`).
 
-use super::Step;
+use super::{no_session, Step};
 use crate::core::errors::SdkError;
 use crate::core::json::{self, Object};
 use crate::core::schema::{self, optional, Kind};
@@ -8,13 +8,9 @@ use crate::platform::Platform;
 use crate::session::{Driver, Outcome, Then};
 use crate::transport::Reply;
 
-fn no_session() -> Option<Outcome> {
-    Some(Err(SdkError::Usage("There is no session: sign in first")))
-}
-
 pub fn get<P: Platform>(driver: &Driver<P>, call: u32) -> Option<Outcome> {
     if driver.session_token().is_none() {
-        return no_session();
+        return Some(Err(no_session()));
     }
     driver.send(
         "GET",
@@ -59,7 +55,7 @@ pub fn update<P: Platform>(driver: &Driver<P>, call: u32, args: &str) -> Option<
         Err(err) => return Some(Err(err)),
     };
     if driver.session_token().is_none() {
-        return no_session();
+        return Some(Err(no_session()));
     }
     driver.send(
         "PUT",
