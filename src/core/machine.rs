@@ -62,10 +62,6 @@ impl Effects {
         self.0 & flag != 0
     }
 
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
     /// Which parts of the app-visible state changed.
     pub fn change(self) -> Change {
         Change {
