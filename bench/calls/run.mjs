@@ -16,7 +16,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ROOT, buildBundles, launchBrowser, machine, offServer, startServer, stats, stytchOptions, writeResult,
+  ROOT, buildBundles, launchBrowser, machine, offServer, startServer, stats, STYTCH_OPTIONS_SOURCE, writeResult,
 } from '../startup/lib.mjs';
 
 const i = process.argv.indexOf('--calls');
@@ -97,7 +97,7 @@ const PAGES = {
   stytch: `
     import { createStytchClient } from './stytch.js';
     ${PAGE_SCRIPT}
-    window.client = createStytchClient(token, ${JSON.stringify(stytchOptions('BASE')).replace(/"BASE"/g, 'location.origin')});
+    window.client = createStytchClient(token, ${STYTCH_OPTIONS_SOURCE});
     window.sdkCall = (password) => window.client.passwords.strengthCheck({ password });`,
 };
 rmSync(OUT, { recursive: true, force: true });

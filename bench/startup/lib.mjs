@@ -131,8 +131,10 @@ export async function buildBundles(outDir) {
  * Its config also reads `endpoints.testAPIURL` / `liveAPIURL` (the URLs it
  * otherwise defaults to https://test.stytch.com / api.stytch.com): that is
  * how these benchmarks point it at the local server. Nothing else changes.
+ * As page source: the benchmarks' pages are served by that server, so the
+ * options name the page's own origin.
  */
-export const stytchOptions = (baseUrl) => ({ endpoints: { testAPIURL: baseUrl, liveAPIURL: baseUrl } });
+export const STYTCH_OPTIONS_SOURCE = '{"endpoints":{"testAPIURL":location.origin,"liveAPIURL":location.origin}}';
 
 /** Records the requests of `context` that left the local server (they fail: see launchBrowser). */
 export function offServer(context, server, into = []) {

@@ -18,7 +18,7 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ROOT, STRONG_PASSWORD, buildBundles, fmt, offServer, launchBrowser, machine, startServer, stats, stytchOptions, writeResult,
+  ROOT, STRONG_PASSWORD, buildBundles, fmt, offServer, launchBrowser, machine, startServer, stats, STYTCH_OPTIONS_SOURCE, writeResult,
 } from './lib.mjs';
 
 const arg = (name, fallback) => {
@@ -45,8 +45,7 @@ const stytchSetup = `
   import { createStytchClient } from './stytch.js';
   const { marks } = window.bench;
   marks.module = performance.now();
-  const client = createStytchClient(new URLSearchParams(location.search).get('token'), ${JSON.stringify(stytchOptions('BASE'))
-    .replace(/"BASE"/g, 'location.origin')});
+  const client = createStytchClient(new URLSearchParams(location.search).get('token'), ${STYTCH_OPTIONS_SOURCE});
   window.client = client;
   marks.created = performance.now();
   marks.ready = marks.created;

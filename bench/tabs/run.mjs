@@ -16,7 +16,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ROOT, STRONG_PASSWORD, buildBundles, launchBrowser, machine, offServer, serverCounter, startServer, stytchOptions, writeResult,
+  ROOT, STRONG_PASSWORD, buildBundles, launchBrowser, machine, offServer, serverCounter, startServer, STYTCH_OPTIONS_SOURCE, writeResult,
 } from '../startup/lib.mjs';
 
 const arg = (name, fallback) => {
@@ -44,7 +44,7 @@ const PAGES = {
   stytch: `
     import { createStytchClient } from './stytch.js';
     const q = new URLSearchParams(location.search);
-    window.client = createStytchClient(q.get('token'), ${JSON.stringify(stytchOptions('BASE')).replace(/"BASE"/g, 'location.origin')});
+    window.client = createStytchClient(q.get('token'), ${STYTCH_OPTIONS_SOURCE});
     if (q.get('interval') !== 'default') window.client._sessionManager.constructor.REFRESH_INTERVAL_MS = Number(q.get('interval'));`,
 };
 rmSync(OUT, { recursive: true, force: true });
