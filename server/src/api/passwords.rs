@@ -17,7 +17,7 @@ use crate::{
         attributes::{self, AttributesInput, EndUser, MatchOptions},
         magic_links,
         sessions::SessionFields,
-        users::NameInput,
+        users::{self as user_api, NameInput},
     },
     auth::{
         passwords::{self as pw, Feedback, Policy},
@@ -64,10 +64,6 @@ pub const SESSION_RESET_RECENCY_SECS: i64 = 300;
 /// The one message for a wrong password, an unknown email and an account
 /// without a password: the caller must not learn which it was.
 const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
-
-/// Largest serialized `trusted_metadata` / `untrusted_metadata` on create.
-const MAX_METADATA_BYTES: usize = 4096;
-const MAX_NAME_CHARS: usize = 256;
 
 // ---- responses ---------------------------------------------------------------
 
@@ -203,46 +199,19 @@ pub struct CreateRequest {
     untrusted_metadata: Option<Value>,
 }
 
-fn metadata(field: &str, value: Option<Value>) -> ApiResult<Map<String, Value>> {
-    let Some(value) = value.filter(|v| !v.is_null()) else {
-        return Ok(Map::new());
-    };
-    let object = validate::object(field, value)?;
-    let size = Value::Object(object.clone()).to_string().len();
-    if size > MAX_METADATA_BYTES {
-        return Err(ApiError::bad_request(format!(
-            "`{field}` may be at most {MAX_METADATA_BYTES} bytes of JSON (got {size})."
-        )));
-    }
-    Ok(object)
-}
-
 fn new_user(caller: &Caller, req: &mut CreateRequest) -> ApiResult<NewUser> {
     if caller.is_sdk() {
         return Ok(NewUser::default());
     }
     let name = req.name.take().unwrap_or_default();
-    let mut parts = Vec::new();
-    for (field, value) in [
-        ("name.first_name", name.first_name),
-        ("name.middle_name", name.middle_name),
-        ("name.last_name", name.last_name),
-    ] {
-        let value = value.unwrap_or_default();
-        if value.chars().count() > MAX_NAME_CHARS {
-            return Err(ApiError::bad_request(format!(
-                "`{field}` is longer than {MAX_NAME_CHARS} characters."
-            )));
-        }
-        parts.push(value);
-    }
-    let [first_name, middle_name, last_name]: [String; 3] = parts.try_into().unwrap_or_default();
+    name.check()?;
+    let metadata = |field, value| user_api::metadata(field, value).map(Option::unwrap_or_default);
     Ok(NewUser {
         status: UserStatus::Active,
         name: Name {
-            first_name,
-            middle_name,
-            last_name,
+            first_name: name.first_name.unwrap_or_default(),
+            middle_name: name.middle_name.unwrap_or_default(),
+            last_name: name.last_name.unwrap_or_default(),
         },
         trusted_metadata: metadata("trusted_metadata", req.trusted_metadata.take())?,
         untrusted_metadata: metadata("untrusted_metadata", req.untrusted_metadata.take())?,

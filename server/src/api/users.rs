@@ -61,7 +61,8 @@ pub struct NameInput {
 }
 
 impl NameInput {
-    fn check(&self) -> ApiResult<()> {
+    /// 400 `bad_request` naming the first part longer than 256 characters.
+    pub fn check(&self) -> ApiResult<()> {
         for (field, value) in [
             ("name.first_name", &self.first_name),
             ("name.middle_name", &self.middle_name),
@@ -80,7 +81,8 @@ impl NameInput {
     }
 }
 
-fn metadata(field: &str, value: Option<Value>) -> ApiResult<Option<Map<String, Value>>> {
+/// A `trusted_metadata` / `untrusted_metadata` object (`null` is absent), at most 4 KB of JSON.
+pub fn metadata(field: &str, value: Option<Value>) -> ApiResult<Option<Map<String, Value>>> {
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(None);
     };
