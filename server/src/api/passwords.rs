@@ -837,7 +837,10 @@ async fn reset_by_session(
         .limiter
         .check(&ratelimit::PASSWORD, caller.client.ip, &user_id)?;
     let lookup = user_id.clone();
-    let emails = state.db.call(move |c| db::emails_of(c, &lookup)).await?;
+    let emails = state
+        .db
+        .call(move |c| users::emails_of_user(c, &lookup))
+        .await?;
     let email = session_email(&current, &emails).ok_or_else(|| {
         ApiError::bad_request("This user has no email address; a password needs one.")
     })?;
@@ -880,23 +883,6 @@ mod db {
         };
         let password = users::password_for_user(conn, &row.user_id)?;
         Ok(Some((row, password)))
-    }
-
-    /// A user's emails, oldest first.
-    pub fn emails_of(conn: &Connection, user_id: &str) -> ApiResult<Vec<EmailRow>> {
-        let ids = conn
-            .prepare_cached(
-                "SELECT email_id FROM emails WHERE user_id = ?1 ORDER BY created_at, rowid",
-            )?
-            .query_map(params![user_id], |row| row.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut rows = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(row) = users::get_email(conn, &id)? {
-                rows.push(row);
-            }
-        }
-        Ok(rows)
     }
 
     /// Revokes every session of `user_id` except `keep`.

@@ -326,6 +326,17 @@ pub fn get_email(conn: &Connection, email_id: &str) -> ApiResult<Option<EmailRow
         .optional()?)
 }
 
+/// A user's emails, oldest first.
+pub fn emails_of_user(conn: &Connection, user_id: &str) -> ApiResult<Vec<EmailRow>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT email_id, user_id, email, verified FROM emails WHERE user_id = ?1 \
+             ORDER BY created_at, rowid",
+        )?
+        .query_map(params![user_id], email_row)?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 /// Adds an (already normalised) address to a user; 400 `duplicate_email` if
 /// any user has it already.
 pub fn insert_email(
