@@ -323,9 +323,9 @@ pub struct SendResponse {
 
 impl Reply for SendResponse {}
 
-/// Who a link is for.
+/// Who a link or code is for.
 #[derive(Debug, Clone)]
-enum Target {
+pub enum Target {
     /// Existing address → its user; otherwise a new pending user.
     LoginOrCreate,
     /// Existing address only (`email_not_found` otherwise).
@@ -346,41 +346,38 @@ async fn login_or_create(
 /// On `/v1`, a `user_id`, `session_token` or `session_jwt` makes it an
 /// attach (as Stytch does); otherwise the address must exist.
 async fn send(state: AppState, caller: Caller, req: SendRequest) -> ApiResult<SendResponse> {
-    let target = if caller.is_sdk() {
-        Target::Existing
-    } else {
-        match backend_attach_user(
-            &state,
-            &caller,
-            &req.user_id,
-            &req.session_token,
-            &req.session_jwt,
-        )
-        .await?
-        {
-            Some(user_id) => Target::Attach(user_id),
-            None => Target::Existing,
-        }
-    };
+    let target = send_target(
+        &state,
+        &caller,
+        &req.user_id,
+        &req.session_token,
+        &req.session_jwt,
+    )
+    .await?;
     send_link(state, caller, req, target).await
 }
 
-/// The user a `/v1` send names through `user_id` or a session, if any. A
-/// `user_id` together with a session must be the session's user.
-pub async fn backend_attach_user(
+/// The target of a plain send: on `/sdk/v1` an existing address. On `/v1`
+/// the user named through `user_id` or a session, if any, to attach the
+/// address to (a `user_id` together with a session must be the session's
+/// user); otherwise an existing address.
+pub async fn send_target(
     state: &AppState,
     caller: &Caller,
     user_id: &Option<String>,
     session_token: &Option<String>,
     session_jwt: &Option<String>,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Target> {
+    if caller.is_sdk() {
+        return Ok(Target::Existing);
+    }
     let session = caller
         .existing_session(state, session_token.as_deref(), session_jwt.as_deref())
         .await?;
     let user_id = user_id.clone().filter(|u| !u.is_empty());
     match (user_id, session) {
-        (None, None) => Ok(None),
-        (None, Some(session)) => Ok(Some(session.row.user_id)),
+        (None, None) => Ok(Target::Existing),
+        (None, Some(session)) => Ok(Target::Attach(session.row.user_id)),
         (Some(user_id), session) => {
             super::users::check_user_id(&user_id)?;
             if let Some(session) = session {
@@ -390,7 +387,7 @@ pub async fn backend_attach_user(
                     ));
                 }
             }
-            Ok(Some(user_id))
+            Ok(Target::Attach(user_id))
         }
     }
 }

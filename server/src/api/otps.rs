@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::{
     api::{
         attributes::{self, AttributesInput, EndUser, MatchOptions},
-        magic_links::{self, AuthenticateResponse, SignIn},
+        magic_links::{self, AuthenticateResponse, SignIn, Target},
     },
     dev::outbox::{self, Channel, OutboxMessage},
     error::{ApiError, ApiResult, ErrorType},
@@ -167,13 +167,6 @@ pub struct SendResponse {
 
 impl Reply for SendResponse {}
 
-#[derive(Debug, Clone)]
-enum Target {
-    LoginOrCreate,
-    Existing,
-    Attach(String),
-}
-
 fn plural_minutes(minutes: i64) -> String {
     if minutes == 1 {
         "1 minute".into()
@@ -214,19 +207,16 @@ async fn send_code(
     let target = match route {
         Route::LoginOrCreate => Target::LoginOrCreate,
         Route::Secondary => Target::Attach(caller.require_session()?.row.user_id.clone()),
-        Route::Send if caller.is_sdk() => Target::Existing,
-        Route::Send => match magic_links::backend_attach_user(
-            &state,
-            &caller,
-            &req.user_id,
-            &req.session_token,
-            &req.session_jwt,
-        )
-        .await?
-        {
-            Some(user_id) => Target::Attach(user_id),
-            None => Target::Existing,
-        },
+        Route::Send => {
+            magic_links::send_target(
+                &state,
+                &caller,
+                &req.user_id,
+                &req.session_token,
+                &req.session_jwt,
+            )
+            .await?
+        }
     };
     state
         .limiter
