@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser } from '../support/harness.mjs';
 import {
-  startSdkServer, openClient, inPage, mustInPage, signUp, snapshot, uniqueEmail, uniquePhone, quietPeriod,
+  startSdkServer, openClient, inPage, mustInPage, snapshot, uniqueEmail, uniquePhone, quietPeriod,
   assertSignedInOnce, observable, twoSignedInTabs,
 } from './sdk.mjs';
 
