@@ -5,9 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    auth::tokens,
-    error::{ApiError, ApiResult, ErrorType},
-    http::{Api, Caller, Reply},
+    error::ApiResult,
+    http::{credentials::check_public_token, Api, Caller, Reply},
     state::AppState,
     store::project::PasswordConfig,
 };
@@ -52,12 +51,7 @@ async fn bootstrap(
     _caller: Caller,
     req: BootstrapRequest,
 ) -> ApiResult<BootstrapResponse> {
-    if !tokens::ct_eq(&req.public_token, &state.project.public_token) {
-        return Err(ApiError::new(
-            ErrorType::UnauthorizedCredentials,
-            "Unknown public token.",
-        ));
-    }
+    check_public_token(&state, &req.public_token)?;
     let pkce = !state.config.pkce_optional;
     Ok(BootstrapResponse {
         project_name: state.project.settings.project_name.clone(),

@@ -22,9 +22,9 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     api::magic_links::{self, RedirectUrls, SignIn},
-    auth::{pkce, tokens},
+    auth::pkce,
     error::{ApiError, ApiResult, ErrorType},
-    http::{Api, Caller, ClientInfo, Reply},
+    http::{credentials::check_public_token, Api, Caller, ClientInfo, Reply},
     ids,
     model::{AuthenticationFactor, Name, Session, User},
     ratelimit,
@@ -218,12 +218,7 @@ async fn start_flow(
             "`public_token` is required in the query string.",
         )
     })?;
-    if !tokens::ct_eq(&public_token, &state.project.public_token) {
-        return Err(ApiError::new(
-            ErrorType::UnauthorizedCredentials,
-            "Unknown public token.",
-        ));
-    }
+    check_public_token(state, &public_token)?;
     let urls = RedirectUrls::checked(
         state,
         ("login_redirect_url", param("login_redirect_url")),

@@ -48,6 +48,18 @@ impl FromRequestParts<AppState> for SdkOrigin {
     }
 }
 
+/// 401 `unauthorized_credentials` unless `token` is the project's public token.
+pub fn check_public_token(state: &AppState, token: &str) -> ApiResult<()> {
+    if tokens::ct_eq(token, &state.project.public_token) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorType::UnauthorizedCredentials,
+            "Unknown public token.",
+        ))
+    }
+}
+
 /// The session a frontend request carried in its Basic password.
 #[derive(Debug, Clone)]
 pub enum SdkSession {
@@ -71,14 +83,8 @@ impl FromRequestParts<AppState> for SdkAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         check_origin(state, &parts.headers)?;
         let credentials = basic::parse(&parts.headers)?;
-        let public_token = &state.project.public_token;
-        if !tokens::ct_eq(&credentials.user, public_token) {
-            return Err(ApiError::new(
-                ErrorType::UnauthorizedCredentials,
-                "Unknown public token.",
-            ));
-        }
-        if tokens::ct_eq(&credentials.password, public_token) {
+        check_public_token(state, &credentials.user)?;
+        if tokens::ct_eq(&credentials.password, &state.project.public_token) {
             return Ok(SdkAuth {
                 session: SdkSession::None,
             });
