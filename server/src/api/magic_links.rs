@@ -629,19 +629,23 @@ impl Reply for AuthenticateResponse {
     }
 }
 
-fn rejection(rejection: Rejection) -> ApiError {
+/// Why a link token was refused: unknown → 404 `magic_link_not_found`; used
+/// or expired → 401 `unable_to_auth_magic_link`. `what` names the link in
+/// the message ("magic link", "password reset link": reset links are email
+/// magic links in the protocol's vocabulary).
+pub fn link_rejection(what: &str, rejection: Rejection) -> ApiError {
     match rejection {
         Rejection::NotFound => ApiError::new(
             ErrorType::MagicLinkNotFound,
-            "No magic link has this token.",
+            format!("No {what} has this token."),
         ),
         Rejection::Expired => ApiError::new(
             ErrorType::UnableToAuthMagicLink,
-            "This magic link has expired; request a new one.",
+            format!("This {what} has expired; request a new one."),
         ),
         Rejection::AlreadyUsed | Rejection::TooManyAttempts => ApiError::new(
             ErrorType::UnableToAuthMagicLink,
-            "This magic link was already used; request a new one.",
+            format!("This {what} was already used; request a new one."),
         ),
     }
 }
@@ -668,8 +672,8 @@ async fn authenticate(
     let (user, email_id, email) = state
         .db
         .tx(move |tx| {
-            let found =
-                one_time::redeem(tx, TokenKind::MagicLink, &token, now)?.map_err(rejection)?;
+            let found = one_time::redeem(tx, TokenKind::MagicLink, &token, now)?
+                .map_err(|r| link_rejection("magic link", r))?;
             // A mismatch of either returns before the commit: the link stays
             // usable by the rightful user (matching attributes, right verifier).
             attributes::check(

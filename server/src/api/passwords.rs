@@ -31,7 +31,7 @@ use crate::{
     session::{self, AuthedSession, Grant, IssuedSession},
     state::AppState,
     store::{
-        one_time::{self, Rejection, Subject, TokenKind, TokenSpec},
+        one_time::{self, Subject, TokenKind, TokenSpec},
         outbox as outbox_store,
         users::{self, EmailRow, NewUser, PasswordRow, UserStatus},
     },
@@ -595,25 +595,8 @@ pub struct ResetByEmailRequest {
     options: Option<MatchOptions>,
 }
 
-/// Unknown token → 404 `magic_link_not_found`; used or expired → 401
-/// `unable_to_auth_magic_link` (reset links are email magic links in the
-/// protocol's vocabulary).
-fn token_error(rejection: Rejection) -> ApiError {
-    match rejection {
-        Rejection::NotFound => ApiError::new(
-            ErrorType::MagicLinkNotFound,
-            "No password reset link has this token.",
-        ),
-        Rejection::Expired => ApiError::new(
-            ErrorType::UnableToAuthMagicLink,
-            "This password reset link has expired; request a new one.",
-        ),
-        Rejection::AlreadyUsed | Rejection::TooManyAttempts => ApiError::new(
-            ErrorType::UnableToAuthMagicLink,
-            "This password reset link was already used; request a new one.",
-        ),
-    }
-}
+/// Names reset links in messages (refused tokens, attribute mismatches).
+const RESET_LINK: &str = "password reset link";
 
 async fn reset_by_email(
     state: AppState,
@@ -645,7 +628,7 @@ async fn reset_by_email(
         .db
         .call(move |c| {
             let found = one_time::peek_live(c, TokenKind::PasswordReset, &token, now)?
-                .map_err(token_error)?;
+                .map_err(|r| magic_links::link_rejection(RESET_LINK, r))?;
             let email_id = found.email_id.clone().unwrap_or_default();
             let email = users::get_email(c, &email_id)?
                 .filter(|e| Some(&e.user_id) == found.user_id.as_ref())
@@ -659,8 +642,12 @@ async fn reset_by_email(
         })
         .await?;
     let (found, email) = email;
-    const WHAT: &str = "password reset link";
-    attributes::check(options, &EndUser::recorded(&found.extra), &presented, WHAT)?;
+    attributes::check(
+        options,
+        &EndUser::recorded(&found.extra),
+        &presented,
+        RESET_LINK,
+    )?;
     pkce::verify(found.code_challenge.as_deref(), code_verifier.as_deref())?;
     require_strong(&state, &req.password, &email.email).await?;
     let hash = pw::hash(req.password).await?;
@@ -673,13 +660,13 @@ async fn reset_by_email(
         .db
         .tx(move |tx| {
             let redeemed = one_time::redeem(tx, TokenKind::PasswordReset, &token, now)?
-                .map_err(token_error)?;
+                .map_err(|r| magic_links::link_rejection(RESET_LINK, r))?;
             // The same row as peeked; re-checked in case of a concurrent swap.
             attributes::check(
                 options,
                 &EndUser::recorded(&redeemed.extra),
                 &presented,
-                WHAT,
+                RESET_LINK,
             )?;
             pkce::verify(redeemed.code_challenge.as_deref(), code_verifier.as_deref())?;
             users::set_password(tx, &user_id, &hash, now)?;
