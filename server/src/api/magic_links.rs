@@ -551,12 +551,7 @@ pub fn attach_target_email(
     email: &str,
     now: i64,
 ) -> ApiResult<(String, bool)> {
-    if !users::user_exists(tx, user_id)? {
-        return Err(ApiError::new(
-            ErrorType::UserNotFound,
-            format!("No user {user_id}."),
-        ));
-    }
+    users::require_user_exists(tx, user_id)?;
     match users::find_email(tx, email)? {
         Some(row) if row.user_id == user_id => Ok((row.email_id, false)),
         Some(_) => Err(ApiError::new(

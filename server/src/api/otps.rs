@@ -353,12 +353,7 @@ fn attach_target_phone(
     phone_number: &str,
     now: i64,
 ) -> ApiResult<(String, bool)> {
-    if !users::user_exists(tx, user_id)? {
-        return Err(ApiError::new(
-            ErrorType::UserNotFound,
-            format!("No user {user_id}."),
-        ));
-    }
+    users::require_user_exists(tx, user_id)?;
     match users::find_phone(tx, phone_number)? {
         Some(row) if row.user_id == user_id => Ok((row.phone_id, false)),
         Some(_) => Err(ApiError::new(

@@ -204,12 +204,7 @@ async fn list(state: AppState, _caller: Caller, req: ListRequest) -> ApiResult<L
     let sessions = state
         .db
         .call(move |c| {
-            if !users::user_exists(c, &req.user_id)? {
-                return Err(ApiError::new(
-                    ErrorType::UserNotFound,
-                    format!("No user {}.", req.user_id),
-                ));
-            }
+            users::require_user_exists(c, &req.user_id)?;
             store::list_for_user(c, &req.user_id, now)
         })
         .await?;

@@ -187,10 +187,7 @@ async fn apply_update(
         .db
         .tx(move |tx| {
             if !store::update_user(tx, &user_id, &update)? {
-                return Err(ApiError::new(
-                    ErrorType::UserNotFound,
-                    format!("No user {user_id}."),
-                ));
+                return Err(store::user_not_found(&user_id));
             }
             store::require_user(tx, &user_id)
         })
@@ -465,10 +462,7 @@ async fn delete(state: AppState, _caller: Caller, req: UserPath) -> ApiResult<De
         .tx(move |tx| store::delete_user(tx, &user_id))
         .await?;
     if !deleted {
-        return Err(ApiError::new(
-            ErrorType::UserNotFound,
-            format!("No user {}.", req.user_id),
-        ));
+        return Err(store::user_not_found(&req.user_id));
     }
     Ok(DeleteResponse {
         user_id: req.user_id,

@@ -181,21 +181,25 @@ pub fn load_user(conn: &Connection, user_id: &str) -> ApiResult<Option<User>> {
     }))
 }
 
-/// Loads a user or fails with 404 `user_not_found`.
-pub fn require_user(conn: &Connection, user_id: &str) -> ApiResult<User> {
-    load_user(conn, user_id)?
-        .ok_or_else(|| ApiError::new(ErrorType::UserNotFound, format!("No user {user_id}.")))
+/// 404 `user_not_found`.
+pub fn user_not_found(user_id: &str) -> ApiError {
+    ApiError::new(ErrorType::UserNotFound, format!("No user {user_id}."))
 }
 
-pub fn user_exists(conn: &Connection, user_id: &str) -> ApiResult<bool> {
-    Ok(conn
-        .query_row(
-            "SELECT 1 FROM users WHERE user_id = ?1",
-            params![user_id],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+/// Loads a user or fails with 404 `user_not_found`.
+pub fn require_user(conn: &Connection, user_id: &str) -> ApiResult<User> {
+    load_user(conn, user_id)?.ok_or_else(|| user_not_found(user_id))
+}
+
+/// Fails with 404 `user_not_found` unless the user exists.
+pub fn require_user_exists(conn: &Connection, user_id: &str) -> ApiResult<()> {
+    conn.query_row(
+        "SELECT 1 FROM users WHERE user_id = ?1",
+        params![user_id],
+        |_| Ok(()),
+    )
+    .optional()?
+    .ok_or_else(|| user_not_found(user_id))
 }
 
 /// A partial update; `None` leaves a part unchanged.
