@@ -110,18 +110,6 @@ fn policy(state: &AppState) -> Policy {
     Policy::for_project(state.project.settings.password_config.as_ref())
 }
 
-/// `session_custom_claims`: honoured on `/v1` only (a browser must not set
-/// the claims a backend trusts); `null` is absent.
-fn custom_claims(caller: &Caller, claims: Option<Value>) -> ApiResult<Option<Map<String, Value>>> {
-    if caller.is_sdk() {
-        return Ok(None);
-    }
-    claims
-        .filter(|c| !c.is_null())
-        .map(|c| validate::object("session_custom_claims", c))
-        .transpose()
-}
-
 /// Checks a new password against the project's policy: 400 `weak_password`
 /// or `breached_password` with the feedback in the message.
 async fn require_strong(state: &AppState, password: &str, email: &str) -> ApiResult<()> {
@@ -262,7 +250,7 @@ async fn create(
     let email = validate::normalize_email(&req.email)?;
     pw::check_length("password", &req.password, true)?;
     let minutes = caller.session_minutes(req.session_duration_minutes)?;
-    let claims = custom_claims(&caller, req.session_custom_claims.take())?;
+    let claims = caller.custom_claims(req.session_custom_claims.take())?;
     let new_user = new_user(&caller, &mut req)?;
     state
         .limiter
@@ -371,7 +359,7 @@ async fn authenticate(
     let email = validate::normalize_email(&req.email)?;
     pw::check_length("password", &req.password, false)?;
     let minutes = caller.session_minutes(req.session_duration_minutes)?;
-    let claims = custom_claims(&caller, req.session_custom_claims)?;
+    let claims = caller.custom_claims(req.session_custom_claims)?;
     state
         .limiter
         .check(&ratelimit::PASSWORD, caller.client.ip, &email)?;
@@ -608,7 +596,7 @@ async fn reset_by_email(
     }
     pw::check_length("password", &req.password, true)?;
     let minutes = caller.session_minutes(req.session_duration_minutes)?;
-    let claims = custom_claims(&caller, req.session_custom_claims)?;
+    let claims = caller.custom_claims(req.session_custom_claims)?;
     let options = req.options.unwrap_or_default();
     let presented = EndUser::presented(&caller, req.attributes, options)?;
     let existing = caller
@@ -714,7 +702,7 @@ async fn reset_by_existing_password(
     pw::check_length("existing_password", &req.existing_password, false)?;
     pw::check_length("new_password", &req.new_password, true)?;
     let minutes = caller.session_minutes(req.session_duration_minutes)?;
-    let claims = custom_claims(&caller, req.session_custom_claims)?;
+    let claims = caller.custom_claims(req.session_custom_claims)?;
     state
         .limiter
         .check(&ratelimit::PASSWORD, caller.client.ip, &email)?;
@@ -800,7 +788,7 @@ async fn reset_by_session(
 ) -> ApiResult<AuthResponse> {
     pw::check_length("password", &req.password, true)?;
     let minutes = caller.session_minutes(req.session_duration_minutes)?;
-    let claims = custom_claims(&caller, req.session_custom_claims)?;
+    let claims = caller.custom_claims(req.session_custom_claims)?;
     let current = if caller.is_sdk() {
         caller.require_session()?.clone()
     } else {

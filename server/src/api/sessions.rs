@@ -12,7 +12,6 @@ use crate::{
     session::{self, AuthedSession, IssuedSession},
     state::AppState,
     store::{sessions as store, users},
-    validate,
 };
 
 pub fn mount(api: Api) -> Api {
@@ -91,14 +90,10 @@ pub struct BackendAuthenticateRequest {
 
 async fn backend_authenticate(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     req: BackendAuthenticateRequest,
 ) -> ApiResult<AuthenticateResponse> {
-    let claims = req
-        .session_custom_claims
-        .filter(|c| !c.is_null())
-        .map(|c| validate::object("session_custom_claims", c))
-        .transpose()?;
+    let claims = caller.custom_claims(req.session_custom_claims)?;
     let current = session::resolve_args(
         &state,
         req.session_token.as_deref(),

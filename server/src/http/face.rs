@@ -103,6 +103,18 @@ impl Caller {
         minutes.map(validate::session_minutes).transpose()
     }
 
+    /// `session_custom_claims`: honoured on `/v1` only (a browser must not
+    /// set the claims a backend trusts); `null` is absent.
+    pub fn custom_claims(&self, claims: Option<Value>) -> ApiResult<Option<Map<String, Value>>> {
+        if self.is_sdk() {
+            return Ok(None);
+        }
+        claims
+            .filter(|c| !c.is_null())
+            .map(|c| validate::object("session_custom_claims", c))
+            .transpose()
+    }
+
     /// Session attributes recorded for this client.
     pub fn attributes(&self) -> Attributes {
         Attributes {
