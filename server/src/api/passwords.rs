@@ -8,7 +8,7 @@
 //! section of `server/README.md` for the decisions behind each endpoint.
 
 use axum::http::Method;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -32,7 +32,7 @@ use crate::{
     state::AppState,
     store::{
         one_time::{self, Subject, TokenKind, TokenSpec},
-        outbox as outbox_store,
+        outbox as outbox_store, sessions as store_sessions,
         users::{self, EmailRow, NewUser, PasswordRow, UserStatus},
     },
     validate,
@@ -157,7 +157,7 @@ async fn finish(
         .db
         .tx(move |tx| {
             if revoke {
-                db::revoke_sessions_except(tx, &user_id, keep.as_deref())?;
+                store_sessions::delete_for_user_except(tx, &user_id, keep.as_deref())?;
             }
             users::require_user(tx, &user_id)
         })
@@ -858,18 +858,6 @@ mod db {
         };
         let password = users::password_for_user(conn, &row.user_id)?;
         Ok(Some((row, password)))
-    }
-
-    /// Revokes every session of `user_id` except `keep`.
-    pub fn revoke_sessions_except(
-        conn: &Connection,
-        user_id: &str,
-        keep: Option<&str>,
-    ) -> ApiResult<usize> {
-        Ok(conn.execute(
-            "DELETE FROM sessions WHERE user_id = ?1 AND session_id IS NOT ?2",
-            params![user_id, keep],
-        )?)
     }
 }
 

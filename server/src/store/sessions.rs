@@ -145,8 +145,16 @@ pub fn delete(conn: &Connection, session_id: &str) -> ApiResult<bool> {
     )? == 1)
 }
 
-pub fn delete_for_user(conn: &Connection, user_id: &str) -> ApiResult<usize> {
-    Ok(conn.execute("DELETE FROM sessions WHERE user_id = ?1", params![user_id])?)
+/// Revokes every session of `user_id` except `keep` (all of them for `None`).
+pub fn delete_for_user_except(
+    conn: &Connection,
+    user_id: &str,
+    keep: Option<&str>,
+) -> ApiResult<usize> {
+    Ok(conn.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND session_id IS NOT ?2",
+        params![user_id, keep],
+    )?)
 }
 
 pub fn prune_expired(conn: &Connection, now: i64) -> ApiResult<usize> {
