@@ -10,20 +10,35 @@ use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_secs: AtomicI64,
+    /// The system time the clock was stopped at; 0 while it runs.
+    frozen_at: AtomicI64,
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl Clock {
     pub fn now(&self) -> i64 {
-        let system = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        system + self.offset_secs.load(Ordering::Relaxed)
+        let base = match self.frozen_at.load(Ordering::Relaxed) {
+            0 => system_now(),
+            frozen => frozen,
+        };
+        base + self.offset_secs.load(Ordering::Relaxed)
     }
 
     /// Moves the clock by `secs` (may be negative); returns the new offset.
     pub fn advance(&self, secs: i64) -> i64 {
         self.offset_secs.fetch_add(secs, Ordering::Relaxed) + secs
+    }
+
+    /// Stops the clock where it is, so that only `advance` moves it: a test
+    /// one second short of an expiry must not see a real second tick by.
+    pub fn freeze(&self) {
+        self.frozen_at.store(system_now(), Ordering::Relaxed);
     }
 
     pub fn offset(&self) -> i64 {
@@ -90,5 +105,16 @@ mod tests {
         let before = clock.now();
         assert_eq!(clock.advance(600), 600);
         assert!(clock.now() >= before + 600);
+    }
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_advanced() {
+        let clock = Clock::default();
+        clock.freeze();
+        let at = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(clock.now(), at);
+        clock.advance(59);
+        assert_eq!(clock.now(), at + 59);
     }
 }

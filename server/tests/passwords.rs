@@ -810,6 +810,7 @@ async fn reset_by_email_end_to_end_on_the_frontend_face() {
 #[tokio::test]
 async fn reset_links_expire_and_checks_before_redemption_do_not_burn_them() {
     let t = TestServer::start().await;
+    t.freeze_clock();
     sdk_create(&t, "ada@example.com", STRONG).await;
     let link = sdk_reset_link(&t, "ada@example.com").await;
     let token = token_of(&link);

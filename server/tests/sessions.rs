@@ -158,6 +158,7 @@ async fn session_durations_are_validated() {
 #[tokio::test]
 async fn expired_unknown_and_missing_sessions_are_refused() {
     let t = TestServer::start().await;
+    t.freeze_clock();
     let short = t.login("short@example.com", 5).await;
     let long = t.login("long@example.com", 60).await;
     t.sdk(Method::POST, "/sessions/authenticate", None, None)

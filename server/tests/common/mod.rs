@@ -346,6 +346,12 @@ impl TestServer {
         self.state().clock.advance(secs);
     }
 
+    /// Stops the server clock, for tests that step to one second short of an
+    /// expiry: from then on only `advance_clock` moves it.
+    pub fn freeze_clock(&self) {
+        self.state().clock.freeze();
+    }
+
     /// `GET /dev/outbox[?recipient=]` → the messages, newest first.
     pub async fn outbox(&self, recipient: Option<&str>) -> Vec<Value> {
         let mut request = self.http.get(self.url("/dev/outbox"));
