@@ -260,6 +260,7 @@ async fn backend_responses_decode_as_the_official_client_expects() {
 #[tokio::test]
 async fn replayed_unknown_and_expired_links_are_refused() {
     let t = TestServer::start().await;
+    t.freeze_clock();
     let send = |minutes: Option<i64>| {
         json!({
             "email": "replay@example.com",
