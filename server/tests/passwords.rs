@@ -1507,3 +1507,35 @@ async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) 
         .map(|o| o.expect("every future finished"))
         .collect()
 }
+
+#[tokio::test]
+async fn oversized_custom_claims_are_refused_before_the_user_or_password_is_written() {
+    let t = TestServer::start().await;
+    let create = |claims: Value| {
+        json!({
+            "email": "ada@example.com", "password": STRONG,
+            "session_duration_minutes": 60, "session_custom_claims": claims,
+        })
+    };
+    let r = t
+        .v1(
+            Method::POST,
+            "/passwords",
+            Some(create(json!({"blob": "x".repeat(5000)}))),
+        )
+        .await;
+    r.error(400, "invalid_session_custom_claims");
+    assert!(
+        r.message().contains("at most 4096 bytes"),
+        "{}",
+        r.message()
+    );
+    // Nothing was written: the address is still free for a good request.
+    t.v1(
+        Method::POST,
+        "/passwords",
+        Some(create(json!({"tier": "gold"}))),
+    )
+    .await
+    .ok();
+}

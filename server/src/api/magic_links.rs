@@ -223,10 +223,6 @@ impl SignIn {
     ) -> ApiResult<SignIn> {
         let duration_minutes = caller.session_minutes(session_duration_minutes)?;
         let custom_claims = caller.custom_claims(session_custom_claims)?;
-        if let Some(claims) = &custom_claims {
-            // Check the size limit now, on an empty session, not after the token is spent.
-            session::merge_custom_claims(&mut Map::new(), claims.clone())?;
-        }
         let existing = caller
             .existing_session(state, session_token, session_jwt)
             .await?;

@@ -109,10 +109,18 @@ impl Caller {
         if self.is_sdk() {
             return Ok(None);
         }
-        claims
+        let Some(claims) = claims
             .filter(|c| !c.is_null())
             .map(|c| validate::object("session_custom_claims", c))
-            .transpose()
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        // The size limit is checked here, on an empty session, before any
+        // handler spends a token or writes a user or password; the merge into
+        // the session checks it again with the session's own claims.
+        crate::session::merge_custom_claims(&mut Map::new(), claims.clone())?;
+        Ok(Some(claims))
     }
 
     /// Session attributes recorded for this client.
