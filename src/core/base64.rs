@@ -1,8 +1,10 @@
-//! Base64: standard with padding (HTTP Basic, `X-SDK-Client`) and URL-safe
-//! without padding (PKCE challenges, JWT segments).
+//! Base64: URL-safe without padding (PKCE challenges, JWT segments), and a
+//! decoder that also reads the standard alphabet. HTTP Basic and
+//! `X-SDK-Client` are encoded in pkg/host.js with `btoa`.
 
 use crate::prelude::*;
 
+#[cfg(test)]
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -25,6 +27,9 @@ fn encode_with(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
     out
 }
 
+/// Standard alphabet with padding: only the tests need it, to check that
+/// the decoder reads what other encoders write.
+#[cfg(test)]
 pub fn encode(bytes: &[u8]) -> String {
     encode_with(bytes, STANDARD, true)
 }
