@@ -15,7 +15,7 @@ export const SERVER_BIN = process.env.LATCHKEY_SERVER_BIN ?? join(ROOT, 'target'
  * Starts a server on a free port with a fresh data directory.
  * `serve` maps URL prefixes to directories (default: the demo and the package).
  * Fault injection and the movable clock are on; rate limits are relaxed so a
- * big suite is not throttled (tests of the limiter pass `rateLimit: 'strict'`).
+ * big suite is not throttled (the limiter itself is tested in server/tests).
  */
 export async function startServer({
   serve = { '/': join(ROOT, 'www'), '/pkg': join(ROOT, 'pkg') },
