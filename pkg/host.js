@@ -1,6 +1,8 @@
-// The browser side of one Latchkey client: every page primitive the Rust
-// core uses (src/platform/browser.rs calls these methods), and the page's
-// events delivered back to it. Nothing here decides anything.
+// The browser side of one Latchkey client: the page primitives (fetch,
+// cookies, storage, BroadcastChannel, Web Locks or a storage lease, timers,
+// page lifecycle events, WebAuthn encoding) and nothing that decides. Page
+// events reach the client through `deliver(kind, data)`.
+import { FAILURE, KEY } from './contract.js';
 
 // The SDK version reported in X-SDK-Client; kept equal to package.json by a test.
 export const VERSION = '0.1.0';
@@ -8,48 +10,78 @@ export const VERSION = '0.1.0';
 let timezone = '';
 try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { /* unknown */ }
 
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const randomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
+
+/** A random UUID (v4), for the SDK's telemetry ids. */
+const uuid = () => {
+  const b = randomBytes(16);
+  b[6] = (b[6] & 15) | 64;
+  b[8] = (b[8] & 63) | 128;
+  const h = hex(b);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+
+/** base64url without padding, of bytes (ArrayBuffer or view). */
+export const base64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes.buffer ?? bytes, bytes.byteOffset ?? 0, bytes.byteLength)))
+  .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+/** Bytes of standard base64 or base64url text, padded or not. */
+export const fromBase64 = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
+
+/** A PKCE pair: 32 random bytes as hex, and base64url(SHA-256(verifier)). */
+export async function pkcePair() {
+  const verifier = hex(randomBytes(32));
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return { verifier, challenge: base64url(digest) };
+}
+
+/** The value of cookie `name` in `document.cookie`, or undefined. */
+export function readCookie(name) {
+  for (const pair of document.cookie.split(';')) {
+    const at = pair.indexOf('=');
+    if (pair.slice(0, at).trim() === name) return pair.slice(at + 1) || undefined;
+  }
+  return undefined;
+}
+
+/** localStorage that reads as empty where it is unavailable (disabled, sandboxed, quota). */
+export const storage = {
+  get: (key) => { try { return localStorage.getItem(key); } catch { return null; } },
+  set: (key, value) => { try { localStorage.setItem(key, value); } catch { /* memory only */ } },
+  remove: (key) => { try { localStorage.removeItem(key); } catch { /* see above */ } },
+};
+
 /**
- * `core` receives `event(kind, data)` and `answer(id, status, date, body, failure)`;
- * `app` receives `settle(id, ok, text)` and `changed(sessionChanged, userChanged)`.
+ * The page primitives for `publicToken`; `deliver(kind, data)` receives
+ * message, storage, visible, online, restored, hidden, timer, leader, lost
+ * and lease.
  */
-export function createHost(publicToken, app) {
-  const prefix = `latchkey:${publicToken}:`;
-  const uuid = () => {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 15) | 64;
-    b[8] = (b[8] & 63) | 128;
-    const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  };
-  const storage = {
-    // Storage can throw (disabled, quota, sandboxed iframes): the session
-    // then lives in memory for this page only.
-    get: (key) => { try { return localStorage.getItem(key); } catch { return null; } },
-    set: (key, value) => { try { localStorage.setItem(key, value); } catch { /* see above */ } },
-  };
-  let persistentId = storage.get(`${prefix}device`);
-  if (!persistentId) storage.set(`${prefix}device`, (persistentId = `persistent-id-${uuid()}`));
+export function createHost(publicToken, deliver) {
+  const key = (suffix) => `latchkey:${publicToken}:${suffix}`;
+  let persistentId = storage.get(key(KEY.DEVICE));
+  if (!persistentId) storage.set(key(KEY.DEVICE), (persistentId = `persistent-id-${uuid()}`));
   const appSessionId = `app-session-id-${uuid()}`;
   // The channel is closed while the page sits in the back/forward cache:
-  // Chromium evicts a cached page that a message reaches, and the core
+  // Chromium evicts a cached page that a message reaches, and the client
   // catches up from storage when the page is restored.
   let channel = null;
   const openChannel = () => {
     if (channel || typeof BroadcastChannel !== 'function') return;
-    channel = new BroadcastChannel(`${prefix}channel`);
+    channel = new BroadcastChannel(key(KEY.CHANNEL));
     channel.onmessage = (e) => { if (typeof e.data === 'string') deliver('message', e.data); };
   };
   const closeChannel = () => {
     channel?.close();
     channel = null;
   };
-  openChannel();
-  let core = null;
   const timers = {};
-  let lock = null;
-  const deliver = (kind, data = '') => core?.event(kind, data);
+  const setTimer = (kind, delayMs) => {
+    clearTimeout(timers[kind]);
+    if (delayMs >= 0) timers[kind] = setTimeout(() => deliver(kind), delayMs);
+  };
   const listeners = {
-    storage: (e) => { if (e.key === `${prefix}state` && e.newValue !== null) deliver('storage', e.newValue); },
+    storage: (e) => { if (e.key === key(KEY.STATE) && e.newValue !== null) deliver('storage', e.newValue); },
     online: () => deliver('online'),
     pageshow: (e) => {
       if (!e.persisted) return;
@@ -60,73 +92,83 @@ export function createHost(publicToken, app) {
       deliver('hidden');
       closeChannel();
     },
+    visibilitychange: () => { if (document.visibilityState === 'visible') deliver('visible'); },
   };
-  const onVisibility = () => { if (document.visibilityState === 'visible') deliver('visible'); };
-
-  const setTimer = (delayMs, kind) => {
-    clearTimeout(timers[kind]);
-    if (delayMs >= 0) timers[kind] = setTimeout(() => deliver(kind), delayMs);
-  };
-  const release = () => {
-    lock?.release();
-    lock = null;
-  };
-  // The primitives behind `run`, in the order of `Op` in src/platform/browser.rs:
-  // (number, text, text) in, a string or nothing out.
-  const ops = [
-    /* Get */ (_, key) => storage.get(key),
-    /* Set */ (_, key, value) => storage.set(key, value),
-    /* Remove */ (_, key) => { try { localStorage.removeItem(key); } catch { /* see storage */ } },
-    /* Cookies */ () => document.cookie,
-    /* WriteCookie */ (_, cookie) => { document.cookie = cookie; },
-    /* Page: href, hostname, protocol */ (n) => [location.href, location.hostname, location.protocol][n],
-    /* ReplaceUrl */ (_, href) => history.replaceState(history.state, '', href),
-    /* Navigate */ (_, url) => location.assign(url),
-    /* Post */ (_, text) => channel?.postMessage(text),
-    /* Timer: the single refresh timer; a negative delay cancels it */ (delayMs) => setTimer(delayMs, 'timer'),
-    /* LeaseTimer: the fallback election's tick */ (delayMs) => setTimer(delayMs, 'lease'),
-    /* Lead: asks for the Web Lock and holds it until Release; nothing without Web Locks */ () => {
-      if (!globalThis.navigator?.locks?.request) return;
-      if (!lock) {
-        const abort = new AbortController();
-        let free;
-        const held = new Promise((resolve) => { free = resolve; });
-        lock = { release() { abort.abort(); free(); } };
-        navigator.locks
-          .request(`${prefix}refresh`, { signal: abort.signal }, () => { deliver('leader'); return held; })
-          .catch(() => { /* aborted while waiting */ });
-      }
-      return '';
-    },
-    /* Release */ release,
-    /* Close */ () => {
-      setTimer(-1, 'timer');
-      setTimer(-1, 'lease');
-      release();
-      closeChannel();
-      for (const [type, listener] of Object.entries(listeners)) removeEventListener(type, listener);
-      document.removeEventListener('visibilitychange', onVisibility);
-      core = null;
-    },
-    /* Settle: call id, outcome text, "" when it succeeded */ (id, text, error) => app.settle(id, !error, text),
-    /* Changed: 1 session, 2 user */ (bits) => app.changed(!!(bits & 1), !!(bits & 2)),
-  ];
+  const lockName = key(KEY.LOCK);
+  const locks = globalThis.navigator?.locks;
+  // The held lock: `free` ends it; `clientId` tells it apart in a query.
+  let lock = null;
+  let waiting = null;
 
   return {
-    attach(target) {
-      core = target;
-      for (const [type, listener] of Object.entries(listeners)) addEventListener(type, listener);
-      document.addEventListener('visibilitychange', onVisibility);
+    key,
+    attach() {
+      openChannel();
+      for (const [type, listener] of Object.entries(listeners)) (type === 'visibilitychange' ? document : window).addEventListener(type, listener);
     },
-    run: (op, number, a, b) => ops[op](number, a, b),
-    /** `performance.now()`, or `Date.now()` when `wall`. */
-    now: (wall) => (wall ? Date.now() : performance.now()),
-    fillRandom: (bytes) => crypto.getRandomValues(bytes),
+    close() {
+      for (const kind of Object.keys(timers)) setTimer(kind, -1);
+      this.release();
+      closeChannel();
+      for (const [type, listener] of Object.entries(listeners)) (type === 'visibilitychange' ? document : window).removeEventListener(type, listener);
+      deliver = () => {};
+    },
+    post: (text) => channel?.postMessage(text),
+    /** Arms `kind`'s timer `delayMs` from now, replacing it; a negative delay cancels it. */
+    setTimer,
+    /** Whether the page has Web Locks; without, the client runs the storage lease. */
+    hasLocks: typeof locks?.request === 'function',
     /**
-     * fetch with the protocol's headers and a timeout; answers
-     * core.answer(id, status, date, body, failure).
+     * Queues for the Web Lock (or, with `steal`, takes it from whoever holds
+     * it); `leader` is delivered once it is held, `lost` when it is taken.
      */
-    send(id, method, url, sessionToken, body, timeoutMs) {
+    lead(steal) {
+      if (lock && !steal) return;
+      waiting?.abort();
+      const abort = (waiting = steal ? null : new AbortController());
+      let free;
+      const held = new Promise((resolve) => { free = resolve; });
+      const mine = { free, clientId: null };
+      locks.request(lockName, steal ? { steal: true } : { signal: abort.signal }, async () => {
+        if (waiting === abort) waiting = null;
+        lock = mine;
+        locks.query().then(({ held: all }) => { mine.clientId = all.find((l) => l.name === lockName)?.clientId ?? null; }, () => {});
+        deliver('leader');
+        return held;
+      }).catch(() => {
+        // Aborted while waiting, or stolen while held: queue again.
+        if (lock === mine) {
+          lock = null;
+          deliver('lost');
+        }
+      });
+    },
+    release() {
+      waiting?.abort();
+      waiting = null;
+      lock?.free();
+      lock = null;
+    },
+    /**
+     * Whether this page still holds the lock, asked of the browser itself:
+     * a page that was paused or frozen may not have heard that another tab
+     * took it over.
+     */
+    async stillLeads() {
+      if (!lock) return false;
+      if (!lock.clientId) return true;
+      try {
+        const { held } = await locks.query();
+        return held.some((l) => l.name === lockName && l.clientId === lock?.clientId);
+      } catch {
+        return true;
+      }
+    },
+    /**
+     * fetch with the protocol's headers and a timeout. Never rejects:
+     * answers `{ status, date, text }` or `{ failure }` (offline, unreachable, timeout).
+     */
+    async send(method, url, sessionToken, body, timeoutMs, telemetry) {
       const abort = new AbortController();
       const deadline = setTimeout(() => abort.abort(), timeoutMs);
       const client = {
@@ -135,21 +177,52 @@ export function createHost(publicToken, app) {
         persistent_id: persistentId,
         client_sent_at: new Date().toISOString(),
         timezone,
+        ...telemetry,
         app: { identifier: location.hostname },
         sdk: { identifier: 'latchkey', version: VERSION },
       };
       const headers = {
         Authorization: `Basic ${btoa(`${publicToken}:${sessionToken ?? publicToken}`)}`,
+        'Content-Type': 'application/json',
         'X-SDK-Client': btoa(JSON.stringify(client)),
         'X-SDK-Parent-Host': location.origin,
       };
-      if (body !== undefined) headers['Content-Type'] = 'application/json';
-      const init = { method, headers, credentials: 'include', signal: abort.signal };
-      if (body !== undefined) init.body = body;
-      fetch(url, init)
-        .then(async (r) => [r.status, r.headers.get('date') || '', await r.text(), ''])
-        .catch(() => [0, '', '', abort.signal.aborted ? 'timeout' : navigator.onLine === false ? 'offline' : 'unreachable'])
-        .then((answer) => { clearTimeout(deadline); core?.answer(id, ...answer); });
+      try {
+        const response = await fetch(url, { method, headers, body, credentials: 'include', signal: abort.signal });
+        return { status: response.status, date: response.headers.get('date'), text: await response.text() };
+      } catch {
+        return { failure: abort.signal.aborted ? FAILURE.TIMEOUT : navigator.onLine === false ? FAILURE.OFFLINE : FAILURE.UNREACHABLE };
+      } finally {
+        clearTimeout(deadline);
+      }
     },
   };
+}
+
+/** The WebAuthn options the server sent (a JSON string) with their binary fields as bytes. */
+export function credentialOptions(json, creating) {
+  const options = JSON.parse(json);
+  options.challenge = fromBase64(options.challenge);
+  const list = creating ? 'excludeCredentials' : 'allowCredentials';
+  options[list] = options[list]?.map((c) => ({ ...c, id: fromBase64(c.id) }));
+  if (creating) options.user = { ...options.user, id: fromBase64(options.user.id) };
+  return options;
+}
+
+/** A credential as Stytch's client sends it: JSON text, binary fields as base64url. */
+export function credentialJson(credential) {
+  const r = credential.response;
+  const b = (bytes) => (bytes ? base64url(bytes) : null);
+  const response = r.attestationObject
+    ? { clientDataJSON: b(r.clientDataJSON), attestationObject: b(r.attestationObject), transports: r.getTransports?.() ?? [] }
+    : { clientDataJSON: b(r.clientDataJSON), authenticatorData: b(r.authenticatorData), signature: b(r.signature), userHandle: b(r.userHandle) };
+  const extensions = credential.getClientExtensionResults?.() ?? {};
+  return JSON.stringify({
+    type: credential.type,
+    id: credential.id,
+    rawId: b(credential.rawId),
+    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
+    response,
+    clientExtensionResults: Object.fromEntries(Object.entries(extensions).filter(([k]) => ['appid', 'appidExclude', 'credProps'].includes(k))),
+  });
 }

@@ -57,33 +57,13 @@ echo "==> native: cargo test --workspace"
 cargo test --workspace 2>&1 | tee "$LOGS/native.log"
 count_cargo native "$LOGS/native.log" "${PIPESTATUS[0]}"
 
-# --- browser: wasm-bindgen-test in headless Chromium against a real server ----
+# --- browser: the kernel through wasm-bindgen-test in headless Chromium -------
 echo "==> browser: cargo test --target wasm32-unknown-unknown"
-SERVER_DIR=$(mktemp -d)
-./target/debug/latchkey-server --port 0 --data-dir "$SERVER_DIR/data" --enable-dev-faults --rate-limit relaxed \
-  >"$LOGS/browser-server.log" 2>&1 &
-server_pid=$!
-server_url=""
-for _ in $(seq 1 300); do
-  server_url=$(grep -Eo 'listening on http://[^ ]+' "$LOGS/browser-server.log" | head -1 | cut -d' ' -f3)
-  [ -n "$server_url" ] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$server_url" ]; then
-  cat "$LOGS/browser-server.log"
-  record browser 0 1 1
-else
-  LATCHKEY_TEST_SERVER=$server_url \
-  LATCHKEY_TEST_PUBLIC_TOKEN=$(node -p "require('$SERVER_DIR/data/credentials.json').public_token") \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  CHROMEDRIVER=/usr/bin/chromedriver \
-  WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120} \
-    cargo test -p latchkey --target wasm32-unknown-unknown 2>&1 | tee "$LOGS/browser.log"
-  count_cargo browser "$LOGS/browser.log" "${PIPESTATUS[0]}"
-fi
-kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
-rm -rf "$SERVER_DIR"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+CHROMEDRIVER=/usr/bin/chromedriver \
+WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120} \
+  cargo test -p latchkey --target wasm32-unknown-unknown 2>&1 | tee "$LOGS/browser.log"
+count_cargo browser "$LOGS/browser.log" "${PIPESTATUS[0]}"
 
 # --- JS tiers: playwright-core driving Debian Chromium ------------------------
 # tests/browser: the SDK's public API against real servers; tests/e2e: the demo.

@@ -1,85 +1,449 @@
-//! The `#[wasm_bindgen]` surface: converts between JS and Rust, then
-//! delegates. Values cross as JSON text so the wasm needs no serde; the JS
-//! entry (`pkg/index.js`) parses them and shapes the public API.
+//! The `#[wasm_bindgen]` surface: numbers and strings in, numbers and
+//! strings out, no JSON and no JS objects, so the glue stays small. The
+//! layouts of the arrays and the meaning of the numbers are in `contract`.
 
 use crate::prelude::*;
 
+use core::cell::UnsafeCell;
+
 use wasm_bindgen::prelude::*;
 
-use crate::core::errors::NetworkReason;
-use crate::core::options;
-use crate::methods;
-use crate::platform::browser::{Browser, JsHost};
-use crate::platform::Answer;
-use crate::session::{Driver, PageEvent};
+use crate::contract::{self, snapshot as layout, text};
+use crate::cookies::{CookieOptions, Page};
+use crate::machine::{AuthData, Config, Cookie, Machine, Now, Wake};
+use crate::refresh::RefreshPolicy;
+use crate::state::{Auth, Snapshot};
+use crate::{errors, lease, methods};
 
-/// One session for one public token on this page.
+/// The session of one public token in one tab.
+struct Kernel {
+    machine: Machine,
+    cookies: CookieOptions,
+    page: Page,
+    /// What starting asked for, handed over by `started`.
+    start_effects: u32,
+}
+
+/// The kernels of this page, by handle (index + 1). Free functions over a
+/// handle instead of an exported class keep wasm-bindgen's class machinery
+/// (ownership checks, finalizers, their messages) out of the package.
+struct Kernels(UnsafeCell<Vec<Option<Kernel>>>);
+
+// SAFETY: wasm32-unknown-unknown without threads runs one thread, and no
+// function here calls back into JavaScript, so no two borrows ever overlap.
+unsafe impl Sync for Kernels {}
+
+static KERNELS: Kernels = Kernels(UnsafeCell::new(Vec::new()));
+
+fn kernels() -> &'static mut Vec<Option<Kernel>> {
+    // SAFETY: see `Kernels`; each exported function takes this once.
+    unsafe { &mut *KERNELS.0.get() }
+}
+
+/// Runs `f` on kernel `handle`; an unknown handle (closed, or never
+/// opened) does nothing and answers the default.
+fn with<R: Default>(handle: u32, f: impl FnOnce(&mut Kernel) -> R) -> R {
+    match kernels().get_mut((handle as usize).wrapping_sub(1)) {
+        Some(Some(kernel)) => f(kernel),
+        _ => R::default(),
+    }
+}
+
+fn now(mono: f64, wall: f64) -> Now {
+    Now {
+        mono: mono as i64,
+        wall: wall as i64,
+    }
+}
+
+/// A number from the page; NaN stands for "none".
+fn maybe(value: f64) -> Option<i64> {
+    (!value.is_nan()).then_some(value as i64)
+}
+
+/// An object's fingerprint from the page (a whole number below 2^53).
+fn key(value: f64) -> Option<u64> {
+    maybe(value).map(|v| v as u64)
+}
+
+fn number(value: Option<i64>) -> f64 {
+    value.map_or(f64::NAN, |v| v as f64)
+}
+
+fn session_cookie(token: Option<String>, jwt: Option<String>) -> Option<Cookie> {
+    token.filter(|t| !t.is_empty()).map(|token| Cookie {
+        token,
+        jwt: jwt.unwrap_or_default(),
+    })
+}
+
+/// A shared snapshot from its numbers (see `contract::snapshot`) and the
+/// token's fingerprint.
+fn snapshot(numbers: &[f64], hash: &str) -> Option<Snapshot> {
+    if numbers.len() != layout::LEN {
+        return None;
+    }
+    let fingerprint: Option<[u8; 16]> = hash.as_bytes().try_into().ok();
+    let auth = fingerprint
+        .filter(|_| numbers[layout::SIGNED_IN] == 1.0)
+        .map(|hash| Auth {
+            token: None,
+            jwt: String::new(),
+            hash,
+            session: key(numbers[layout::SESSION]),
+            user: key(numbers[layout::USER]),
+            expires_at: maybe(numbers[layout::EXPIRES_AT]),
+            confirmed_at: maybe(numbers[layout::CONFIRMED_AT]).unwrap_or(0),
+            duration_minutes: maybe(numbers[layout::DURATION]),
+        });
+    Some(Snapshot {
+        seq: numbers[layout::SEQ] as u64,
+        writer: numbers[layout::WRITER] as u32,
+        clock_offset_ms: numbers[layout::CLOCK] as i64,
+        auth,
+    })
+}
+
+/// `numbers`: expires_at, the JWT's iat (ms), the Date header (ms), the
+/// requested duration, the session's and the user's fingerprints (NaN when
+/// absent).
+fn auth_data(token: String, jwt: String, numbers: &[f64]) -> (AuthData, Option<i64>, Option<i64>) {
+    let at = |i: usize| numbers.get(i).copied().and_then(maybe);
+    let data = AuthData {
+        token,
+        jwt,
+        session: at(4).unwrap_or(0) as u64,
+        user: at(5).unwrap_or(0) as u64,
+        expires_at: at(0).unwrap_or(0),
+        jwt_issued_at: at(1),
+    };
+    (data, at(2), at(3))
+}
+
+/// Opens a kernel and returns its handle. `config`: tab id, a random u32,
+/// refresh interval ms, request timeout ms, keepSessionAlive (0/1), https
+/// (0/1), availableToSubdomains (0/1), then the clocks (mono, wall). The
+/// cookie is what the page holds now; `cached` is empty when there is no
+/// cached snapshot.
 #[wasm_bindgen]
-pub struct Core {
-    driver: Driver<Browser>,
+#[allow(clippy::too_many_arguments)]
+pub fn open(
+    config: &[f64],
+    token_cookie_name: String,
+    jwt_cookie_name: String,
+    path: String,
+    domain: String,
+    hostname: String,
+    cookie_token: Option<String>,
+    cookie_jwt: Option<String>,
+    cached: &[f64],
+    cached_hash: &str,
+) -> u32 {
+    let at = |i: usize| config.get(i).copied().unwrap_or(0.0);
+    let machine_config = Config {
+        policy: RefreshPolicy {
+            interval_ms: at(2) as i64,
+        },
+        keep_session_alive: at(4) == 1.0,
+        request_timeout_ms: at(3) as i64,
+    };
+    let (machine, start_effects) = Machine::start(
+        machine_config,
+        at(0) as u32,
+        at(1) as u32,
+        now(at(7), at(8)),
+        session_cookie(cookie_token, cookie_jwt),
+        snapshot(cached, cached_hash),
+    );
+    let kernel = Kernel {
+        machine,
+        cookies: CookieOptions {
+            opaque_token_name: token_cookie_name,
+            jwt_name: jwt_cookie_name,
+            path,
+            domain: Some(domain).filter(|d| !d.is_empty()),
+            available_to_subdomains: at(6) == 1.0,
+        },
+        page: Page {
+            hostname,
+            https: at(5) == 1.0,
+        },
+        start_effects,
+    };
+    let slots = kernels();
+    slots.push(Some(kernel));
+    slots.len() as u32
+}
+
+/// Forgets kernel `handle`.
+#[wasm_bindgen]
+pub fn close(handle: u32) {
+    if let Some(slot) = kernels().get_mut((handle as usize).wrapping_sub(1)) {
+        *slot = None;
+    }
+}
+
+/// The effects of starting (once).
+#[wasm_bindgen]
+pub fn started(handle: u32) -> u32 {
+    with(handle, |k| core::mem::take(&mut k.start_effects))
+}
+
+/// The cookies as the page reads them now (it does before each event).
+#[wasm_bindgen]
+pub fn cookie(handle: u32, token: Option<String>, jwt: Option<String>) {
+    with(handle, |k| {
+        k.machine.observe_cookie(session_cookie(token, jwt))
+    });
+}
+
+/// An event without data (`contract::event`).
+#[wasm_bindgen]
+pub fn event(handle: u32, kind: u32, mono: f64, wall: f64) -> u32 {
+    use contract::event::*;
+    let now = now(mono, wall);
+    with(handle, |k| {
+        let m = &mut k.machine;
+        match kind {
+            TIMER => m.timer_fired(now),
+            LEADER => m.became_leader(now),
+            LOST | HIDDEN => m.lost_leadership(now),
+            VISIBLE => m.woke(now, Wake::Visible),
+            ONLINE => m.woke(now, Wake::Online),
+            RESTORED => m.woke(now, Wake::PageShow),
+            WAKE => m.wake_requested(now),
+            REFRESH_BEGAN => m.refresh_began(now),
+            REFRESH_DROPPED => m.refresh_dropped(now),
+            SIGNED_OUT => m.signed_out(now),
+            _ => 0,
+        }
+    })
+}
+
+/// Another tab announced a refresh or a retry: hold off taking over for
+/// `wait_ms` (what that tab's `busy_for` said).
+#[wasm_bindgen]
+pub fn busy(handle: u32, mono: f64, wall: f64, wait_ms: f64) -> u32 {
+    with(handle, |k| {
+        k.machine.busy_seen(now(mono, wall), wait_ms as i64)
+    })
+}
+
+/// With `effect::BUSY`: how long the other tabs should hold off (ms).
+#[wasm_bindgen]
+pub fn busy_for(handle: u32) -> f64 {
+    with(handle, |k| k.machine.busy_for() as f64)
+}
+
+/// Another tab's snapshot (its numbers and token fingerprint).
+#[wasm_bindgen]
+pub fn remote(handle: u32, mono: f64, wall: f64, numbers: &[f64], hash: &str) -> u32 {
+    let Some(shared) = snapshot(numbers, hash) else {
+        return 0;
+    };
+    with(handle, |k| k.machine.remote(now(mono, wall), shared))
+}
+
+/// A sign-in (any authenticate-type answer). `numbers` as in `auth_data`.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn signed_in(
+    handle: u32,
+    mono: f64,
+    wall: f64,
+    token: String,
+    jwt: String,
+    numbers: &[f64],
+) -> u32 {
+    let (data, date, duration) = auth_data(token, jwt, numbers);
+    with(handle, |k| {
+        k.machine
+            .authenticated(now(mono, wall), data, duration, date)
+    })
+}
+
+/// A refresh sent with token `sent` succeeded (`failed` false, and the
+/// data) or failed (`class` from `classify`). `numbers` as in `auth_data`.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn refreshed(
+    handle: u32,
+    mono: f64,
+    wall: f64,
+    sent: &str,
+    failed: bool,
+    class: u32,
+    token: String,
+    jwt: String,
+    numbers: &[f64],
+    random: u32,
+) -> u32 {
+    let (data, date, duration) = auth_data(token, jwt, numbers);
+    let result = if failed {
+        Err(class & contract::class::ENDS_SESSION != 0)
+    } else {
+        Ok((data, date))
+    };
+    let sent = contract::fingerprint(sent);
+    with(handle, |k| {
+        k.machine
+            .refresh_finished(now(mono, wall), sent, result, duration, random)
+    })
+}
+
+/// The user object changed (its fingerprint).
+#[wasm_bindgen]
+pub fn user(handle: u32, mono: f64, wall: f64, user: f64) -> u32 {
+    with(handle, |k| {
+        k.machine.user_updated(now(mono, wall), user as u64)
+    })
+}
+
+/// Tokens the app obtained elsewhere (`updateSession`).
+#[wasm_bindgen]
+pub fn adopt(handle: u32, mono: f64, wall: f64, token: String, jwt: String) -> u32 {
+    with(handle, |k| {
+        k.machine
+            .update_session(now(mono, wall), Cookie { token, jwt })
+    })
+}
+
+/// The two cookie strings that store the session (newline-separated).
+#[wasm_bindgen]
+pub fn cookies(handle: u32, wall: f64) -> String {
+    with(handle, |k| {
+        let auth = k.machine.snapshot().auth.as_ref();
+        let token = auth.and_then(|a| a.token.as_deref()).unwrap_or_default();
+        let jwt = auth.map_or("", |a| a.jwt.as_str());
+        let [mut a, b] =
+            k.cookies
+                .write(&k.page, token, jwt, k.machine.cookie_expiry(), wall as i64);
+        a.push('\n');
+        a.push_str(&b);
+        a
+    })
+}
+
+/// Every cookie string that removes the session (newline-separated).
+#[wasm_bindgen]
+pub fn removals(handle: u32) -> String {
+    with(handle, |k| {
+        let mut out = String::new();
+        for removal in k.cookies.removals(&k.page) {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&removal);
+        }
+        out
+    })
+}
+
+/// The shared snapshot's numbers (`contract::snapshot`).
+#[wasm_bindgen]
+pub fn snapshot_numbers(handle: u32) -> Vec<f64> {
+    with(handle, |k| {
+        let snapshot = k.machine.snapshot();
+        let auth = snapshot.auth.as_ref();
+        let mut out = vec![f64::NAN; layout::LEN];
+        out[layout::SEQ] = snapshot.seq as f64;
+        out[layout::WRITER] = f64::from(snapshot.writer);
+        out[layout::CLOCK] = snapshot.clock_offset_ms as f64;
+        out[layout::SIGNED_IN] = f64::from(u8::from(auth.is_some()));
+        if let Some(auth) = auth {
+            out[layout::EXPIRES_AT] = number(auth.expires_at);
+            out[layout::CONFIRMED_AT] = auth.confirmed_at as f64;
+            out[layout::DURATION] = number(auth.duration_minutes);
+            out[layout::SESSION] = auth.session.map_or(f64::NAN, |k| k as f64);
+            out[layout::USER] = auth.user.map_or(f64::NAN, |k| k as f64);
+        }
+        out
+    })
+}
+
+/// One of the session's texts (`contract::text`), if there is one.
+#[wasm_bindgen]
+pub fn text(handle: u32, which: u32) -> Option<String> {
+    with(handle, |k| {
+        let auth = k.machine.snapshot().auth.as_ref()?;
+        match which {
+            text::HASH => core::str::from_utf8(&auth.hash).ok().map(Into::into),
+            text::TOKEN => auth.token.clone(),
+            text::JWT => Some(auth.jwt.clone()).filter(|j| !j.is_empty()),
+            _ => None,
+        }
+    })
+}
+
+/// The duration the refresh asked for re-sends (NaN: none).
+#[wasm_bindgen]
+pub fn refresh_duration(handle: u32) -> f64 {
+    with(handle, |k| {
+        number(k.machine.refresh_request().and_then(|(_, d)| d))
+    })
+}
+
+/// Milliseconds until the timer should fire, or -1 for none.
+#[wasm_bindgen]
+pub fn timer(handle: u32, mono: f64) -> f64 {
+    with(handle, |k| {
+        k.machine
+            .timer()
+            .map_or(-1.0, |at| (at - mono as i64).max(0) as f64)
+    })
 }
 
 #[wasm_bindgen]
-impl Core {
-    /// `options` is the JSON text of the createClient options; `host` is the
-    /// object `createHost` made for this client. Throws the error's JSON text.
-    #[wasm_bindgen(constructor)]
-    pub fn new(public_token: &str, options: &str, host: JsHost) -> Result<Core, String> {
-        let options = options::parse(public_token, options).map_err(|e| e.to_json())?;
-        let browser = Browser::new(host, public_token);
-        let tab_id = browser.tab_id();
-        Ok(Core {
-            driver: Driver::start(options, tab_id, browser),
-        })
-    }
+pub fn from_cache(handle: u32) -> bool {
+    with(handle, |k| k.machine.from_cache())
+}
 
-    /// Starts call `call` of method `op` with the options object `args`
-    /// (JSON text); it ends through the host's `settle`.
-    pub fn call(&self, call: u32, op: &str, args: &str) {
-        methods::begin(&self.driver, call, op, args);
-    }
+#[wasm_bindgen]
+pub fn leading(handle: u32) -> bool {
+    with(handle, |k| k.machine.is_leader())
+}
 
-    /// The app-visible state as JSON text.
-    pub fn state(&self) -> String {
-        self.driver.state_json()
-    }
+/// The method table (`methods::TABLE`).
+#[wasm_bindgen]
+pub fn table() -> String {
+    methods::TABLE.into()
+}
 
-    /// A page event: message, storage, visible, online, restored, hidden,
-    /// timer, leader, lease.
-    pub fn event(&self, kind: &str, data: String) {
-        let driver = &self.driver;
-        match kind {
-            "message" => driver.on_page_event(PageEvent::Message(data)),
-            "storage" => driver.on_page_event(PageEvent::Storage(data)),
-            "visible" => driver.on_page_event(PageEvent::Visible),
-            "online" => driver.on_page_event(PageEvent::Online),
-            "restored" => driver.on_page_event(PageEvent::Restored),
-            "hidden" => driver.on_page_event(PageEvent::Hidden),
-            "timer" => driver.on_timer(),
-            "leader" => driver.on_leader(true),
-            "lease" => {
-                let leads = driver.platform().lease_tick();
-                driver.on_leader(leads);
-            }
-            _ => {}
-        }
-    }
+/// `contract::class` bits for an answer (status 0: no answer).
+#[wasm_bindgen]
+pub fn classify(status: u16, error_type: &str) -> u32 {
+    errors::classify(status, error_type)
+}
 
-    /// The answer to request `id`: `failure` is empty, or why there was none
-    /// (`timeout`, `offline`, `unreachable`).
-    pub fn answer(&self, id: u32, status: u16, date: String, body: String, failure: &str) {
-        let answer = match failure {
-            "" => Ok(Answer { status, date, body }),
-            "timeout" => Err(NetworkReason::Timeout),
-            "offline" => Err(NetworkReason::Offline),
-            _ => Err(NetworkReason::Unreachable),
-        };
-        self.driver.on_answer(id, answer);
-    }
+/// `contract::pkce` action for a redirect flow's verifier.
+#[wasm_bindgen]
+pub fn pkce(start: bool, required: bool, kept: bool) -> u32 {
+    methods::pkce(start, required, kept)
+}
 
-    /// Removes listeners, timers and the leadership claim; pending calls
-    /// end with a usage error.
-    pub fn destroy(&self) {
-        self.driver.close();
-    }
+/// The op that signs in with a URL token of `token_type`, if any.
+#[wasm_bindgen(js_name = urlSignIn)]
+pub fn url_sign_in(token_type: &str) -> Option<String> {
+    methods::url_sign_in(token_type).map(Into::into)
+}
+
+/// One step of the storage-lease election: `[leads (0/1), until to write
+/// (0: write nothing)]`. `holder` 0 means no lease is stored.
+#[wasm_bindgen]
+pub fn lease(me: u32, now: f64, holder: u32, until: f64, take_over: bool) -> Vec<f64> {
+    let current = (holder != 0).then_some(lease::Lease {
+        holder,
+        until: until as i64,
+    });
+    let (leads, write) = lease::lease_step(me, now as i64, current, take_over);
+    vec![
+        f64::from(u8::from(leads)),
+        write.map_or(0.0, |l| l.until as f64),
+    ]
+}
+
+/// The SDK version, so a page can show what it loaded.
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::VERSION.into()
 }

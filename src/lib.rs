@@ -1,11 +1,18 @@
-//! Latchkey: a headless browser auth SDK for Stytch-compatible auth APIs.
+//! Latchkey's kernel: every decision that protects a browser session, as
+//! plain Rust tested natively on simulated time, compiled to WebAssembly for
+//! the `latchkey` npm package. The page (`pkg/`) does the mechanics — fetch,
+//! JSON, crypto, URLs, dates, storage, cookies, channels, locks, timers — and
+//! orchestrates each call with async/await around the kernel's answers.
 //!
-//! - [`core`]: the platform-free core (state machine, refresh timing, cookie
-//!   strings, errors, validation, URL and JSON handling), tested natively.
-//! - [`platform`]: the browser behind small traits.
-//! - [`session`], [`transport`], [`methods`]: the shell that runs the core
-//!   against a platform.
-//! - `bindings`: the `#[wasm_bindgen]` surface (wasm32 only).
+//! - [`machine`]: the session state machine of one tab; [`state`] the
+//!   snapshot all tabs share and its ordering; [`refresh`] the schedule and
+//!   backoff; [`clock`] the server-clock estimate; [`lease`] the fallback
+//!   leader election.
+//! - [`cookies`] (with [`http_date`]): cookie names, values and attributes.
+//! - [`errors`]: which failures are retryable and which end the session.
+//! - [`methods`]: the method table, PKCE and sign-in-from-URL decisions.
+//! - [`contract`]: what both sides of the JS/wasm seam agree on.
+//! - [`bindings`]: the `#[wasm_bindgen]` surface (wasm32 only).
 //!
 //! With the `bundle` feature (the release package) the crate is `no_std`:
 //! see `bundle.rs`.
@@ -14,16 +21,25 @@
 
 extern crate alloc;
 
-pub mod core;
+pub mod clock;
+pub mod contract;
+pub mod cookies;
+pub mod errors;
+pub mod http_date;
+pub mod lease;
+pub mod machine;
 pub mod methods;
-pub mod platform;
-pub mod session;
-pub mod transport;
+pub mod refresh;
+pub mod state;
 
 #[cfg(target_arch = "wasm32")]
-mod bindings;
+pub mod bindings;
 #[cfg(all(feature = "bundle", target_arch = "wasm32"))]
 mod bundle;
+
+#[cfg(test)]
+#[path = "simulation_tests.rs"]
+mod simulation_tests;
 
 /// What `std`'s prelude would bring, for `no_std` builds.
 #[allow(unused_imports)]
@@ -35,23 +51,5 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
-use prelude::*;
-use wasm_bindgen::prelude::*;
-
 /// The SDK's version, as published in the npm package.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The SDK version, exposed to JavaScript so a page can show what it loaded.
-#[wasm_bindgen(js_name = version)]
-pub fn version() -> String {
-    VERSION.into()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn version_matches_the_crate() {
-        assert_eq!(super::version(), env!("CARGO_PKG_VERSION"));
-        assert!(super::VERSION.split('.').count() == 3);
-    }
-}

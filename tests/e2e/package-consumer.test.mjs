@@ -42,7 +42,8 @@ test('npm pack holds the package files and nothing else', async () => {
   [packed] = JSON.parse(stdout);
   assert.equal(packed.name, 'latchkey');
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
-    'README.md', 'dist/latchkey.js', 'dist/latchkey_bg.wasm', 'host.js', 'index.d.ts', 'index.js', 'package.json',
+    'README.md', 'client.js', 'contract.js', 'dist/latchkey.js', 'dist/latchkey_bg.wasm', 'errors.js', 'host.js', 'index.d.ts',
+    'index.js', 'package.json', 'validate.js',
   ]);
 });
 

@@ -1,15 +1,51 @@
 //! Unit tests of the session machine on simulated time.
 
 use super::*;
-use crate::core::errors::NetworkReason;
+use crate::contract::{class, fingerprint};
+use crate::errors::classify;
 
-const MIN: i64 = 60_000;
+/// `expand` as a method, so the tests read in the order things happen.
+trait Expand {
+    fn expand(self, machine: &Machine) -> Vec<Effect>;
+}
+
+impl Expand for u32 {
+    fn expand(self, machine: &Machine) -> Vec<Effect> {
+        expand(self, machine)
+    }
+}
+
+/// A failure that proves nothing about the session (no answer at all).
+const NETWORK: bool = false;
+
+fn cookie(token: &str, jwt: &str) -> Cookie {
+    Cookie {
+        token: token.into(),
+        jwt: jwt.into(),
+    }
+}
+
+/// The fingerprint the page would give an object's JSON text.
+fn key(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish() >> 11
+}
+
+fn token(m: &Machine) -> Option<&str> {
+    m.snapshot().auth.as_ref().and_then(|a| a.token.as_deref())
+}
+
+const SEC: i64 = 1_000;
+const MIN: i64 = 60 * SEC;
 const SERVER_T0: i64 = 1_800_000_000_000;
 
 fn config(keep_session_alive: bool) -> Config {
     Config {
         policy: RefreshPolicy::default(),
         keep_session_alive,
+        request_timeout_ms: 20_000,
     }
 }
 
@@ -23,27 +59,26 @@ fn at(mono: i64, skew: i64) -> Now {
 
 fn data(token: &str, expires_at: i64, user_name: &str) -> AuthData {
     AuthData {
-        session_token: token.into(),
-        session_jwt: format!("jwt-{token}"),
-        session: format!(r#"{{"session_id":"session-test-{token}","expires_at":"x"}}"#),
-        user: format!(r#"{{"user_id":"user-test-1","name":{{"first_name":"{user_name}"}}}}"#),
+        token: token.into(),
+        jwt: format!("jwt-{token}"),
+        session: key(&format!(
+            r#"{{"session_id":"session-test-{token}","expires_at":"x"}}"#
+        )),
+        user: key(&format!(
+            r#"{{"user_id":"user-test-1","name":{{"first_name":"{user_name}"}}}}"#
+        )),
         expires_at,
         jwt_issued_at: None,
     }
 }
 
-fn api_error(error_type: &str, status_code: u16) -> SdkError {
-    SdkError::Api {
-        status_code,
-        request_id: String::new(),
-        error_type: error_type.into(),
-        error_message: String::new(),
-        error_url: String::new(),
-    }
+/// An API error as the machine hears of it: whether it ends the session.
+fn api_error(error_type: &str, status_code: u16) -> bool {
+    classify(status_code, error_type) & class::ENDS_SESSION != 0
 }
 
 fn fresh(keep_alive: bool) -> Machine {
-    Machine::start(config(keep_alive), 1, at(0, 0), None, None).0
+    Machine::start(config(keep_alive), 1, 0, at(0, 0), None, None).0
 }
 
 /// A leader tab signed in at mono 0 on an accurate clock, 60-minute session.
@@ -98,9 +133,10 @@ fn start_without_cookie_drops_the_cache_quietly() {
     let cached = Snapshot {
         seq: 5,
         auth: Some(Auth {
-            session_token: "t".into(),
-            session_jwt: "j".into(),
-            session: Some("{}".into()),
+            token: None,
+            jwt: String::new(),
+            hash: fingerprint("t"),
+            session: Some(key("{}")),
             user: None,
             expires_at: None,
             confirmed_at: 0,
@@ -108,7 +144,7 @@ fn start_without_cookie_drops_the_cache_quietly() {
         }),
         ..Snapshot::default()
     };
-    let (m, effects) = Machine::start(config(false), 1, at(0, 0), None, Some(cached));
+    let (m, effects) = Machine::start(config(false), 1, 0, at(0, 0), None, Some(cached));
     let effects = effects.expand(&m);
     assert!(m.snapshot().auth.is_none());
     assert_eq!(m.snapshot().seq, 6);
@@ -126,8 +162,9 @@ fn start_with_cookie_shows_the_cache_at_once_and_confirms_it() {
     let (m, effects) = Machine::start(
         config(false),
         2,
+        0,
         at(5_000, 0),
-        Some(("t1".into(), "jwt-t1".into())),
+        Some(cookie("t1", "jwt-t1")),
         Some(cached.clone()),
     );
     let effects = effects.expand(&m);
@@ -148,13 +185,15 @@ fn start_with_an_unknown_cookie_confirms_the_tokens_before_showing_anything() {
     let (m, effects) = Machine::start(
         config(false),
         1,
+        0,
         at(0, 0),
-        Some(("cookie-token".into(), "j".into())),
+        Some(cookie("cookie-token", "j")),
         None,
     );
     let effects = effects.expand(&m);
     let auth = m.snapshot().auth.as_ref().unwrap();
-    assert_eq!(auth.session_token, "cookie-token");
+    assert_eq!(auth.token.as_deref(), Some("cookie-token"));
+    assert_eq!(auth.hash, fingerprint("cookie-token"));
     assert!(auth.session.is_none() && auth.user.is_none());
     assert_eq!(refreshes(&effects), vec![("cookie-token".into(), None)]);
 }
@@ -173,9 +212,7 @@ fn login_writes_cookies_publishes_and_notifies_once() {
     assert!(
         matches!(&effects[0], Effect::WriteCookies { token, jwt, .. } if token == "t1" && jwt == "jwt-t1")
     );
-    assert!(
-        matches!(&effects[1], Effect::Publish(text) if Snapshot::parse(text).as_ref() == Some(m.snapshot()))
-    );
+    assert!(matches!(&effects[1], Effect::Publish(shared) if *shared == m.snapshot().shared()));
     assert_eq!(
         notifications(&effects),
         vec![Change {
@@ -183,7 +220,17 @@ fn login_writes_cookies_publishes_and_notifies_once() {
             user: true
         }]
     );
-    assert_eq!(effects.len(), 3, "a follower arms no timer: {effects:?}");
+    assert_eq!(
+        effects[3],
+        Effect::Timer(Some(3 * MIN + 30 * SEC)),
+        "a follower arms its watchdog: the due time plus the grace ({effects:?})"
+    );
+    assert_eq!(
+        effects[4],
+        Effect::Accepted,
+        "the page keeps the answer's objects"
+    );
+    assert_eq!(effects.len(), 5, "{effects:?}");
 }
 
 #[test]
@@ -207,7 +254,7 @@ fn the_leader_refreshes_every_interval() {
         let effects = m
             .refresh_finished(
                 at(mono + 80, 0),
-                "t1",
+                fingerprint("t1"),
                 Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), Some(server_now))),
                 None,
                 0,
@@ -275,10 +322,10 @@ fn transient_failures_keep_the_session_and_back_off_with_jitter() {
         let err = if attempt % 2 == 0 {
             api_error("internal_server_error", 500)
         } else {
-            SdkError::Network(NetworkReason::Timeout)
+            NETWORK
         };
         let effects = m
-            .refresh_finished(at(mono, 0), "t1", Err(err), None, u32::MAX / 2)
+            .refresh_finished(at(mono, 0), fingerprint("t1"), Err(err), None, u32::MAX / 2)
             .expand(&m);
         assert!(m.snapshot().auth.is_some(), "session kept");
         assert!(notifications(&effects).is_empty());
@@ -301,7 +348,7 @@ fn transient_failures_keep_the_session_and_back_off_with_jitter() {
     let effects = m
         .refresh_finished(
             at(mono, 0),
-            "t1",
+            fingerprint("t1"),
             Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
             None,
             0,
@@ -327,7 +374,7 @@ fn session_ending_errors_sign_out_everywhere() {
         let effects = m
             .refresh_finished(
                 at(3 * MIN, 0),
-                "t1",
+                fingerprint("t1"),
                 Err(api_error(error_type, 404)),
                 None,
                 0,
@@ -353,7 +400,7 @@ fn other_errors_never_sign_out_before_expiry_but_do_after() {
     m.timer_fired(at(3 * MIN, 0)).expand(&m);
     m.refresh_finished(
         at(3 * MIN, 0),
-        "t1",
+        fingerprint("t1"),
         Err(api_error("bad_request", 400)),
         None,
         0,
@@ -364,13 +411,7 @@ fn other_errors_never_sign_out_before_expiry_but_do_after() {
     let late = at(61 * MIN, 0);
     m.timer_fired(late).expand(&m);
     let effects = m
-        .refresh_finished(
-            late,
-            "t1",
-            Err(SdkError::Network(NetworkReason::Offline)),
-            None,
-            0,
-        )
+        .refresh_finished(late, fingerprint("t1"), Err(NETWORK), None, 0)
         .expand(&m);
     assert!(m.snapshot().auth.is_none());
     assert!(effects.contains(&Effect::ClearCookies));
@@ -400,14 +441,14 @@ fn an_answer_for_a_replaced_session_is_ignored() {
     let effects = m
         .refresh_finished(
             at(3 * MIN + 20, 0),
-            "t1",
+            fingerprint("t1"),
             Err(api_error("session_not_found", 404)),
             None,
             0,
         )
         .expand(&m);
     assert_eq!(
-        m.snapshot().token(),
+        token(&m),
         Some("t2"),
         "the old session's 404 must not sign out the new one"
     );
@@ -430,7 +471,7 @@ fn remote_changes_are_adopted_in_order_without_rewriting_cookies() {
     assert!(
         effects
             .iter()
-            .all(|e| matches!(e, Effect::Notify(_) | Effect::Timer(_))),
+            .all(|e| matches!(e, Effect::Notify(_) | Effect::Timer(_) | Effect::Accepted)),
         "{effects:?}"
     );
     assert!(!reader.from_cache());
@@ -466,7 +507,7 @@ fn a_remote_refresh_reschedules_the_leader() {
     follower
         .refresh_finished(
             at(2 * MIN, 0),
-            "t1",
+            fingerprint("t1"),
             Ok((
                 data("t1", SERVER_T0 + 60 * MIN, "Ada"),
                 Some(SERVER_T0 + 2 * MIN),
@@ -521,8 +562,8 @@ fn coming_back_online_retries_a_failed_refresh_at_once() {
     m.timer_fired(at(3 * MIN, 0)).expand(&m);
     m.refresh_finished(
         at(3 * MIN, 0),
-        "t1",
-        Err(SdkError::Network(NetworkReason::Offline)),
+        fingerprint("t1"),
+        Err(NETWORK),
         None,
         u32::MAX,
     )
@@ -553,9 +594,9 @@ fn keep_session_alive_resends_the_last_duration() {
 #[test]
 fn user_updates_publish_and_notify_only_real_changes() {
     let mut m = signed_in_leader();
-    let same = m.snapshot().auth.as_ref().unwrap().user.clone().unwrap();
-    assert!(m.user_updated(at(1, 0), &same).expand(&m).is_empty());
-    let renamed = r#"{"user_id":"user-test-1","name":{"first_name":"Grace"}}"#;
+    let same = m.snapshot().auth.as_ref().unwrap().user.unwrap();
+    assert!(m.user_updated(at(1, 0), same).expand(&m).is_empty());
+    let renamed = key(r#"{"user_id":"user-test-1","name":{"first_name":"Grace"}}"#);
     let effects = m.user_updated(at(2, 0), renamed).expand(&m);
     assert!(
         matches!(
@@ -565,14 +606,15 @@ fn user_updates_publish_and_notify_only_real_changes() {
                 Effect::Notify(Change {
                     session: false,
                     user: true
-                })
+                }),
+                Effect::Accepted,
             ]
         ),
         "{effects:?}"
     );
     let mut signed_out = fresh(false);
     assert!(signed_out
-        .user_updated(at(0, 0), "{}")
+        .user_updated(at(0, 0), key("{}"))
         .expand(&signed_out)
         .is_empty());
 }
@@ -582,13 +624,17 @@ fn leadership_arms_and_disarms_the_timer() {
     let mut m = fresh(false);
     m.authenticated(at(0, 0), data("t", SERVER_T0 + 60 * MIN, "Ada"), None, None)
         .expand(&m);
-    assert_eq!(m.timer, None, "followers do not schedule");
+    assert_eq!(
+        m.timer,
+        Some(3 * MIN + 30 * SEC),
+        "a follower watches for a leader that misses the refresh"
+    );
     let effects = m.became_leader(at(MIN, 0)).expand(&m);
     assert!(refreshes(&effects).is_empty());
     assert_eq!(timers(&effects), vec![Some(3 * MIN)]);
     assert_eq!(
         timers(&m.lost_leadership(at(MIN, 0)).expand(&m)),
-        vec![None]
+        vec![Some(3 * MIN + 30 * SEC)]
     );
     // A new leader after the due time refreshes at once.
     assert_eq!(
@@ -600,9 +646,7 @@ fn leadership_arms_and_disarms_the_timer() {
 #[test]
 fn update_session_adopts_tokens_and_confirms_them() {
     let mut m = signed_in_leader();
-    let effects = m
-        .update_session(at(10, 0), "t9".into(), "j9".into())
-        .expand(&m);
+    let effects = m.update_session(at(10, 0), cookie("t9", "j9")).expand(&m);
     assert_eq!(
         effects.first(),
         Some(&Effect::WriteCookies {
@@ -622,7 +666,7 @@ fn update_session_adopts_tokens_and_confirms_them() {
     let effects = m
         .refresh_finished(
             at(90, 0),
-            "t9",
+            fingerprint("t9"),
             Ok((data("t9", SERVER_T0 + 60 * MIN, "Zed"), None)),
             None,
             0,
@@ -654,7 +698,7 @@ fn a_follower_adopts_the_device_clock_offset_measured_by_another_tab() {
     follower
         .remote(at(10, skew), writer.snapshot().clone())
         .expand(&follower);
-    assert_eq!(follower.clock(), writer.clock());
+    assert_eq!(follower.clock, writer.clock);
     // Leading later, it schedules from server time, not its own wrong clock.
     let effects = follower.became_leader(at(MIN, skew)).expand(&follower);
     assert_eq!(timers(&effects), vec![Some(3 * MIN)]);
@@ -669,7 +713,7 @@ fn a_merged_refresh_is_counted_once() {
     assert!(refreshes(&effects).is_empty(), "not due while one runs");
     m.refresh_finished(
         at(3 * MIN + 50, 0),
-        "t1",
+        fingerprint("t1"),
         Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
         None,
         0,
@@ -682,7 +726,7 @@ fn a_merged_refresh_is_counted_once() {
     let mut m = signed_in_leader();
     let effects = m.became_leader(at(3 * MIN, 0)).expand(&m);
     assert_eq!(refreshes(&effects).len(), 1);
-    let effects = m.refresh_merged(at(3 * MIN, 0)).expand(&m);
+    let effects = m.refresh_dropped(at(3 * MIN, 0)).expand(&m);
     assert!(timers(&effects).iter().all(Option::is_some), "{effects:?}");
     assert!(
         m.timer.is_some(),
@@ -705,7 +749,7 @@ fn a_refresh_that_lands_after_a_sign_out_elsewhere_does_not_leave_cookies_behind
     let effects = leader
         .refresh_finished(
             at(3 * MIN + 20, 0),
-            "t1",
+            fingerprint("t1"),
             Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
             None,
             0,
@@ -748,14 +792,7 @@ fn a_tab_that_never_wrote_cookies_leaves_them_to_the_writer() {
 #[test]
 fn concurrent_sign_ins_leave_the_cookies_of_the_winning_session() {
     let mut a = fresh(false);
-    let mut b = Machine::start(config(false), 2, at(0, 0), None, None).0;
-    a.authenticated(
-        at(0, 0),
-        data("ta", SERVER_T0 + 60 * MIN, "Ada"),
-        None,
-        None,
-    )
-    .expand(&a);
+    let mut b = Machine::start(config(false), 2, 0, at(0, 0), None, None).0;
     b.authenticated(
         at(0, 0),
         data("tb", SERVER_T0 + 60 * MIN, "Bob"),
@@ -763,17 +800,195 @@ fn concurrent_sign_ins_leave_the_cookies_of_the_winning_session() {
         None,
     )
     .expand(&b);
-    // Same seq: the higher writer id (b) wins; a rewrites the cookies to b's.
-    let effects = a.remote(at(5, 0), b.snapshot().clone()).expand(&a);
-    assert_eq!(a.snapshot().token(), Some("tb"));
+    // a signs in in the same instant and its cookie write lands last.
+    a.authenticated(
+        at(0, 0),
+        data("ta", SERVER_T0 + 60 * MIN, "Ada"),
+        None,
+        None,
+    )
+    .expand(&a);
+    let jar = Some(cookie("ta", "jwt-ta"));
+    let a_sign_in = a.snapshot().shared();
+    // Same seq: the higher writer id (b) wins. a adopts b's session, but it
+    // cannot know b's token: the cookie holds its own.
+    a.observe_cookie(jar.clone());
+    let effects = a.remote(at(5, 0), b.snapshot().shared()).expand(&a);
+    assert_eq!(token(&a), None);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::WriteCookies { .. })),
+        "{effects:?}"
+    );
+    // b hears of a's losing sign-in, sees the cookie is not its session's,
+    // writes it again, and publishes the winner again for storage.
+    b.observe_cookie(jar);
+    let effects = b.remote(at(5, 0), a_sign_in).expand(&b);
     assert!(
         effects
             .iter()
             .any(|e| matches!(e, Effect::WriteCookies { token, .. } if token == "tb")),
         "{effects:?}"
     );
-    assert!(b
-        .remote(at(5, 0), a.snapshot().clone())
-        .expand(&b)
-        .is_empty());
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Publish(_))),
+        "{effects:?}"
+    );
+    // a now finds b's token in the cookie.
+    a.observe_cookie(Some(cookie("tb", "jwt-tb")));
+    assert_eq!(token(&a), Some("tb"));
+    assert!(
+        b.remote(at(6, 0), b.snapshot().shared())
+            .expand(&b)
+            .is_empty(),
+        "its own copy changes nothing"
+    );
+}
+
+#[test]
+fn a_follower_takes_over_once_when_the_leader_lets_a_refresh_go_overdue() {
+    let leader = signed_in_leader();
+    let mut follower = Machine::start(config(false), 2, u32::MAX, at(0, 0), None, None).0;
+    follower.observe_cookie(Some(cookie("t1", "jwt-t1")));
+    follower
+        .remote(at(10, 0), leader.snapshot().shared())
+        .expand(&follower);
+    // Grace 30 s (half of 3 min, capped), jitter up to 15 s.
+    let watch = follower.timer.unwrap();
+    assert_eq!(watch, 3 * MIN + 30 * SEC + 15 * SEC);
+    let effects = follower.timer_fired(at(watch, 0)).expand(&follower);
+    assert!(effects.contains(&Effect::Steal), "{effects:?}");
+    assert!(
+        refreshes(&effects).is_empty(),
+        "it refreshes once it leads, not before"
+    );
+    // Not again while the steal is on its way.
+    let again = follower.timer.unwrap();
+    assert!(again >= watch + 30 * SEC, "{again}");
+    let effects = follower.became_leader(at(watch + 5, 0)).expand(&follower);
+    assert_eq!(
+        refreshes(&effects).len(),
+        1,
+        "the new leader refreshes at once"
+    );
+}
+
+#[test]
+fn a_busy_leader_holds_followers_off_until_its_answer_is_published() {
+    let mut leader = signed_in_leader();
+    let mut follower = fresh(false);
+    follower
+        .remote(at(0, 0), leader.snapshot().shared())
+        .expand(&follower);
+    let effects = leader.timer_fired(at(3 * MIN, 0)).expand(&leader);
+    assert!(effects.contains(&Effect::Busy(20 * SEC)), "{effects:?}");
+    follower
+        .busy_seen(at(3 * MIN, 0), 20 * SEC)
+        .expand(&follower);
+    assert_eq!(follower.timer, Some(3 * MIN + 20 * SEC + 30 * SEC));
+    // The answer arrives: the watch moves to the next interval.
+    leader
+        .refresh_finished(
+            at(3 * MIN + 80, 0),
+            fingerprint("t1"),
+            Ok((
+                data("t1", SERVER_T0 + 60 * MIN, "Ada"),
+                Some(SERVER_T0 + 3 * MIN),
+            )),
+            None,
+            0,
+        )
+        .expand(&leader);
+    follower
+        .remote(at(3 * MIN + 100, 0), leader.snapshot().shared())
+        .expand(&follower);
+    let watch = follower.timer.unwrap();
+    assert!((watch - (6 * MIN + 30 * SEC)).abs() <= SEC, "{watch}");
+}
+
+#[test]
+fn a_leader_backing_off_tells_followers_how_long_to_wait() {
+    let mut leader = signed_in_leader();
+    leader.timer_fired(at(3 * MIN, 0)).expand(&leader);
+    let effects = leader
+        .refresh_finished(
+            at(3 * MIN, 0),
+            fingerprint("t1"),
+            Err(NETWORK),
+            None,
+            u32::MAX,
+        )
+        .expand(&leader);
+    // First retry after 2 s (with full jitter), plus the request's own wait.
+    assert!(
+        effects.contains(&Effect::Busy(2 * SEC + 20 * SEC)),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn confirming_a_cached_session_tells_the_app_even_when_nothing_else_changed() {
+    let leader = signed_in_leader();
+    let cached = leader.snapshot().shared();
+    let (mut m, _) = Machine::start(
+        config(false),
+        2,
+        0,
+        at(5_000, 0),
+        Some(cookie("t1", "jwt-new")),
+        Some(cached),
+    );
+    assert!(m.from_cache());
+    let auth = m.snapshot().auth.as_ref().unwrap();
+    assert_eq!(
+        (auth.token.as_deref(), auth.jwt.as_str()),
+        (Some("t1"), "jwt-new"),
+        "tokens come from the cookie"
+    );
+    let effects = m
+        .refresh_finished(
+            at(5_100, 0),
+            fingerprint("t1"),
+            Ok((data("t1", SERVER_T0 + 60 * MIN, "Ada"), None)),
+            None,
+            0,
+        )
+        .expand(&m);
+    assert!(!m.from_cache());
+    assert!(effects.contains(&Effect::NotifyCache), "{effects:?}");
+    assert!(
+        notifications(&effects).is_empty(),
+        "same objects: {effects:?}"
+    );
+}
+
+#[test]
+fn a_jwt_refreshed_by_another_tab_is_read_from_the_cookie() {
+    let mut leader = signed_in_leader();
+    let mut follower = fresh(false);
+    follower.observe_cookie(Some(cookie("t1", "jwt-t1")));
+    follower
+        .remote(at(0, 0), leader.snapshot().shared())
+        .expand(&follower);
+    assert_eq!(token(&follower), Some("t1"));
+    leader.timer_fired(at(3 * MIN, 0)).expand(&leader);
+    follower.observe_cookie(Some(cookie("t1", "jwt-2")));
+    assert_eq!(follower.snapshot().auth.as_ref().unwrap().jwt, "jwt-2");
+    // A cookie of another session teaches it nothing.
+    follower.observe_cookie(Some(cookie("other", "jwt-x")));
+    assert_eq!(token(&follower), Some("t1"));
+}
+
+#[test]
+fn a_leader_whose_cookie_lost_the_session_signs_out_instead_of_refreshing() {
+    let leader = signed_in_leader();
+    let mut m = fresh(false);
+    m.remote(at(0, 0), leader.snapshot().shared()).expand(&m);
+    m.observe_cookie(None);
+    let effects = m.became_leader(at(3 * MIN, 0)).expand(&m);
+    assert!(refreshes(&effects).is_empty());
+    assert!(m.snapshot().auth.is_none(), "{effects:?}");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Publish(_))));
+    assert_eq!(m.timer, None);
 }

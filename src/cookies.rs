@@ -1,10 +1,10 @@
-//! The session cookies as `document.cookie` strings: writing, reading, and
-//! every removal variant the SDK may have written.
+//! The session cookies as `document.cookie` strings: their names, values and
+//! attributes, and every removal variant the SDK may have written. (Reading
+//! `document.cookie` is the page's job.)
 
 use crate::prelude::*;
 
-use super::text;
-use super::time::format_http_date;
+use crate::http_date::format_http_date;
 
 /// Where and under which names the session cookies live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,18 +14,6 @@ pub struct CookieOptions {
     pub path: String,
     pub domain: Option<String>,
     pub available_to_subdomains: bool,
-}
-
-impl Default for CookieOptions {
-    fn default() -> Self {
-        CookieOptions {
-            opaque_token_name: "stytch_session".into(),
-            jwt_name: "stytch_session_jwt".into(),
-            path: "/".into(),
-            domain: None,
-            available_to_subdomains: false,
-        }
-    }
 }
 
 /// What the cookie attributes depend on in the current page.
@@ -67,7 +55,7 @@ impl CookieOptions {
             attributes.push_str("; Expires=");
             attributes.push_str(&format_http_date(expires_ms));
             attributes.push_str("; Max-Age=");
-            attributes.push_str(&super::json::int_text((expires_ms - now_ms).max(0) / 1000));
+            push_int(&mut attributes, (expires_ms - now_ms).max(0) / 1000);
         }
         attributes.push_str("; SameSite=Lax");
         // Browsers refuse `Secure` cookies from plain-http pages other than
@@ -76,8 +64,8 @@ impl CookieOptions {
             attributes.push_str("; Secure");
         }
         [
-            text::concat(&[&self.opaque_token_name, "=", token, &attributes]),
-            text::concat(&[&self.jwt_name, "=", jwt, &attributes]),
+            concat(&[&self.opaque_token_name, "=", token, &attributes]),
+            concat(&[&self.jwt_name, "=", jwt, &attributes]),
         ]
     }
 
@@ -98,7 +86,7 @@ impl CookieOptions {
                     if d == 2 && domain.is_none() {
                         continue;
                     }
-                    out.push(text::concat(&[
+                    out.push(concat(&[
                         name,
                         "=; Path=",
                         path,
@@ -113,18 +101,47 @@ impl CookieOptions {
     }
 }
 
-/// The value of cookie `name` in a `document.cookie` string.
-pub fn read<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    text::split(cookies, b';')
-        .filter_map(|pair| text::split_once(pair.trim(), b'='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-        .filter(|value| !value.is_empty())
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// Appends a non-negative number in decimal.
+fn push_int(out: &mut String, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut rest = value.max(0);
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 || start == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(digit as char);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Default for CookieOptions {
+        fn default() -> Self {
+            CookieOptions {
+                opaque_token_name: "stytch_session".into(),
+                jwt_name: "stytch_session_jwt".into(),
+                path: "/".into(),
+                domain: None,
+                available_to_subdomains: false,
+            }
+        }
+    }
 
     fn page(https: bool) -> Page {
         Page {
@@ -194,12 +211,11 @@ mod tests {
     }
 
     #[test]
-    fn reads_exact_names_only() {
-        let jar = "stytch_session_jwt=j; stytch_session=t; other=1; empty=";
-        assert_eq!(read(jar, "stytch_session"), Some("t"));
-        assert_eq!(read(jar, "stytch_session_jwt"), Some("j"));
-        assert_eq!(read(jar, "stytch"), None);
-        assert_eq!(read(jar, "empty"), None);
-        assert_eq!(read("", "stytch_session"), None);
+    fn max_age_is_whole_seconds_and_never_negative() {
+        let opts = CookieOptions::default();
+        let [token, _] = opts.write(&page(false), "t", "j", Some(1_234_567_000), 0);
+        assert!(token.contains("; Max-Age=1234567;"), "{token}");
+        let [past, _] = opts.write(&page(false), "t", "j", Some(0), 5_000);
+        assert!(past.contains("; Max-Age=0;"), "{past}");
     }
 }

@@ -1,0 +1,741 @@
+// One client's orchestration: every flow (validate, send, wait, hand the
+// answer to the kernel, send again) written once, with async/await, around
+// the WebAssembly kernel's decisions. The kernel owns the session state and
+// decides; host.js does the browser mechanics; this module connects them
+// and shapes the public API.
+import * as kernel from './dist/latchkey.js';
+import { CLASS, EFFECT, EVENT, FLAG, INVALID_RESPONSE, KEY, OAUTH_PROVIDERS, PKCE, SNAPSHOT, SNAPSHOT_VERSION, TEXT, URL_SIGN_IN, fingerprint } from './contract.js';
+import { LatchkeyError, network, usage } from './errors.js';
+import { createHost, credentialJson, credentialOptions, fromBase64, pkcePair, readCookie, storage } from './host.js';
+import { check, clientOptions, optionsObject } from './validate.js';
+
+const NO_SESSION = 'There is no session: sign in first';
+const DESTROYED = 'This client was destroyed';
+const SIGNED_OUT = { session: null, user: null, fromCache: false };
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const orNaN = (n) => (typeof n === 'number' ? n : NaN);
+
+/**
+ * The kernel's stand-in for an object: a 53-bit fingerprint of its JSON
+ * text (FNV-1a from two bases), enough to tell whether it changed.
+ */
+function objectKey(object) {
+  if (!object) return NaN;
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  const text = JSON.stringify(object);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+  }
+  return a * 2 ** 21 + (b >>> 11);
+}
+const orNull = (n) => (Number.isNaN(n) ? null : n);
+
+// The method table, read from the kernel once per page.
+let table;
+function row(op) {
+  table ??= new Map(kernel.table().split('\n').map((line) => {
+    const [name, verb, path, signedInPath, answer, pkce, ...fields] = line.split(' ');
+    return [name, {
+      verb,
+      path,
+      signedInPath: signedInPath === '-' ? null : signedInPath,
+      answer: answer[0],
+      needsSession: answer.endsWith('!'),
+      pkce: pkce === '-' ? null : pkce.split('.'),
+      fields: fields.map((f) => [f.slice(0, -3), f[f.length - 2], +f[f.length - 1]]),
+    }];
+  }));
+  return table.get(op);
+}
+
+/** The cached snapshot in storage, checked: `null` when absent, of another version, or damaged. */
+function readSnapshot(text) {
+  try {
+    const s = JSON.parse(text);
+    const a = s.auth;
+    const numberOrNull = (n) => n === null || Number.isFinite(n);
+    const objectOrNull = (o) => o === null || isObject(o);
+    if (s.v !== SNAPSHOT_VERSION || !Number.isSafeInteger(s.seq) || s.seq < 0 || !Number.isInteger(s.writer) || !Number.isFinite(s.clock)) return null;
+    if (a !== null && !(isObject(a) && /^[0-9a-f]{16}$/.test(a.hash) && Number.isFinite(a.confirmed_at) && numberOrNull(a.expires_at)
+      && numberOrNull(a.duration) && objectOrNull(a.session) && objectOrNull(a.user))) return null;
+    return {
+      numbers: [s.seq, s.writer, s.clock, a ? 1 : 0, orNaN(a?.expires_at), orNaN(a?.confirmed_at), orNaN(a?.duration), objectKey(a?.session), objectKey(a?.user)],
+      hash: a?.hash ?? '',
+      objects: { session: a?.session ?? null, user: a?.user ?? null },
+      duration: a?.duration ?? null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The error for an answer this SDK cannot read (no `data`, no error body, no tokens). */
+const unreadable = (status, message) => apiError({ status_code: status, request_id: '', error_type: INVALID_RESPONSE, error_message: message, error_url: '' });
+
+function apiError(fields) {
+  const retryable = !!(kernel.classify(fields.status_code, fields.error_type) & CLASS.RETRYABLE);
+  return new LatchkeyError({ kind: 'api', message: fields.error_message, retryable, ...fields });
+}
+
+/** The `data` of an answer, or the error it (or its absence) means. */
+function reply(answer) {
+  if (answer.failure) throw network(answer.failure);
+  const { status, text } = answer;
+  let body;
+  try { body = JSON.parse(text); } catch { /* read below */ }
+  if (status >= 200 && status < 300) {
+    if (!isObject(body)) throw unreadable(status, 'The response is not a JSON object');
+    if (!isObject(body.data)) throw unreadable(status, 'The response has no `data` object');
+    return body.data;
+  }
+  const e = isObject(body) ? body : {};
+  const str = (v) => (typeof v === 'string' ? v : '');
+  if (!str(e.error_type)) throw unreadable(status, `The server answered HTTP ${status} without an error description`);
+  const code = Number.isInteger(e.status_code) && e.status_code >= 400 && e.status_code < 600 ? e.status_code : status;
+  throw apiError({ status_code: code, request_id: str(e.request_id), error_type: e.error_type, error_message: str(e.error_message), error_url: str(e.error_url) });
+}
+
+/** Whether an error proves the session is gone (the kernel's classification). */
+const endsSession = (e) => e.kind === 'api' && !!(kernel.classify(e.status_code, e.error_type) & CLASS.ENDS_SESSION);
+
+/** What an authenticate-type `data` establishes, for the kernel. */
+function authOf(data) {
+  const missing = (field) => unreadable(200, `The authenticate response has no valid ${field}`);
+  if (typeof data.session_token !== 'string' || !data.session_token) throw missing('session_token');
+  if (!isObject(data.session)) throw missing('session');
+  const expires = Date.parse(data.session.expires_at);
+  if (!Number.isFinite(expires)) throw missing('session.expires_at');
+  const user = isObject(data.user) ? data.user : isObject(data.__user) ? data.__user : null;
+  if (!user) throw missing('user');
+  const jwt = typeof data.session_jwt === 'string' ? data.session_jwt : '';
+  let iat = NaN;
+  try { iat = JSON.parse(new TextDecoder().decode(fromBase64(jwt.split('.')[1]))).iat * 1000; } catch { /* timing only */ }
+  return { token: data.session_token, jwt, objects: { session: data.session, user }, expires, iat: orNaN(iat) };
+}
+
+function ceremonyError(e) {
+  const name = e?.name ?? 'Error';
+  const reason = { NotAllowedError: 'cancelled', AbortError: 'cancelled', InvalidStateError: 'already_registered', NotSupportedError: 'unsupported' }[name] ?? 'failed';
+  return new LatchkeyError({ kind: 'webauthn', reason, name, retryable: reason === 'cancelled', message: e?.message || 'The WebAuthn ceremony failed' });
+}
+
+const unsupported = () => ceremonyError({ name: 'NotSupportedError', message: 'This browser does not support WebAuthn (navigator.credentials)' });
+
+/** Whether the browser offers passkeys in autofill (conditional mediation). */
+export async function browserSupportsAutofill() {
+  try { return (await globalThis.PublicKeyCredential?.isConditionalMediationAvailable?.()) === true; } catch { return false; }
+}
+
+/**
+ * Builds a client. `loadKernel` resolves once the WebAssembly module is
+ * instantiated; `forget` is called by destroy().
+ */
+export function makeClient(publicToken, rawOptions, loadKernel, forget) {
+  const inBrowser = typeof window !== 'undefined' && typeof document !== 'undefined';
+  let options;
+  let optionsError = null;
+  try { options = clientOptions(publicToken, rawOptions); } catch (e) { optionsError = e; }
+  const listeners = { session: new Set(), user: new Set(), state: new Set() };
+  const pending = new Set();
+  const flights = new Map();
+  const urlSignIns = new Map();
+  // What the app sees (its objects change only with a notification), and
+  // the latest objects of the kernel's state (what gets published).
+  let state = SIGNED_OUT;
+  let kept = { session: null, user: null };
+  // Until the kernel runs: the tokens of a cookie that matches the cache.
+  let early = null;
+  let handle = 0;
+  let host = null;
+  let destroyed = false;
+  let bootstrap;
+  let leasing = false;
+  const tab = (crypto.getRandomValues?.(new Uint32Array(1))[0] ?? 1) | 1;
+  const names = options?.cookies;
+
+  const emit = (set, value) => {
+    for (const callback of [...set]) {
+      try { callback(value); } catch (error) { globalThis.reportError?.(error); }
+    }
+  };
+  const token = () => (handle ? kernel.text(handle, TEXT.TOKEN) : early?.token);
+  const telemetry = () => (state.session ? { stytch_user_id: state.user?.user_id, stytch_session_id: state.session.session_id } : {});
+  const send = (method, path, body, sessionToken = token()) => host.send(method, `${options.baseUrl}${path}`, sessionToken, body, options.requestTimeoutMs, telemetry());
+
+  // ---- the kernel's events and effects
+
+  /**
+   * Hands an event to the kernel (after it reads the cookies) and carries
+   * out what it decides; `objects` came with the event and are kept when
+   * the kernel accepts them.
+   */
+  function step(event, objects) {
+    if (!handle) return;
+    kernel.cookie(handle, readCookie(names.opaqueTokenCookieName), readCookie(names.jwtCookieName));
+    const fx = event(performance.now(), Date.now());
+    if (fx & EFFECT.ACCEPTED) kept = { ...kept, ...objects };
+    run(fx);
+  }
+
+  /** The app-visible objects of the kernel's state: none until the server confirmed them. */
+  function current() {
+    const n = kernel.snapshot_numbers(handle);
+    const session = Number.isNaN(n[SNAPSHOT.SESSION]) ? null : kept.session;
+    return { session, user: session && kept.user, numbers: n };
+  }
+  const signal = (kind) => step((mono, wall) => kernel.event(handle, kind, mono, wall));
+
+  function run(fx) {
+    if (fx & EFFECT.WRITE_COOKIES) for (const c of kernel.cookies(handle, Date.now()).split('\n')) document.cookie = c;
+    if (fx & EFFECT.CLEAR_COOKIES) for (const c of kernel.removals(handle).split('\n')) document.cookie = c;
+    if (fx & EFFECT.PUBLISH) {
+      const text = snapshotText();
+      storage.set(host.key(KEY.STATE), text);
+      host.post(text);
+    }
+    if (fx & (EFFECT.NOTIFY_SESSION | EFFECT.NOTIFY_USER | EFFECT.NOTIFY_CACHE)) {
+      const now = current();
+      const session = fx & EFFECT.NOTIFY_SESSION ? now.session : state.session;
+      const user = fx & EFFECT.NOTIFY_USER ? now.user : state.user;
+      state = { session, user, fromCache: kernel.from_cache(handle) };
+      if (fx & EFFECT.NOTIFY_SESSION) emit(listeners.session, session);
+      if (fx & EFFECT.NOTIFY_USER) emit(listeners.user, user);
+      emit(listeners.state, { session, user });
+    }
+    if (fx & EFFECT.REFRESH) kernelRefresh();
+    if (fx & EFFECT.TIMER) host.setTimer('timer', kernel.timer(handle, performance.now()));
+    if (fx & EFFECT.WAKE_LEADER) host.post('{"wake":1}');
+    if (fx & EFFECT.STEAL) (host.hasLocks ? host.lead(true) : leaseTick(true));
+    if (fx & EFFECT.BUSY) host.post(`{"busy":${kernel.busy_for(handle)}}`);
+  }
+
+  function snapshotText() {
+    const { session, user, numbers: n } = current();
+    return JSON.stringify({
+      v: SNAPSHOT_VERSION,
+      seq: n[SNAPSHOT.SEQ],
+      writer: n[SNAPSHOT.WRITER],
+      clock: n[SNAPSHOT.CLOCK],
+      auth: n[SNAPSHOT.SIGNED_IN] ? {
+        hash: kernel.text(handle, TEXT.HASH),
+        session,
+        user,
+        expires_at: orNull(n[SNAPSHOT.EXPIRES_AT]),
+        confirmed_at: n[SNAPSHOT.CONFIRMED_AT],
+        duration: orNull(n[SNAPSHOT.DURATION]),
+      } : null,
+    });
+  }
+
+  /** Another tab's message (BroadcastChannel) or state (storage event). */
+  function received(text) {
+    let message;
+    try { message = JSON.parse(text); } catch { return; }
+    if (message?.wake) return signal(EVENT.WAKE);
+    if (Number.isFinite(message?.busy)) return step((mono, wall) => kernel.busy(handle, mono, wall, message.busy));
+    const s = readSnapshot(text);
+    if (s) step((mono, wall) => kernel.remote(handle, mono, wall, s.numbers, s.hash), s.objects);
+  }
+
+  /** A tab that slept or is about to act on its timer may have missed messages: storage holds the truth. */
+  const resync = () => {
+    const stored = storage.get(host.key(KEY.STATE));
+    if (stored) received(stored);
+  };
+
+  function onPage(kind, data) {
+    if (kind === 'message' || kind === 'storage') received(data);
+    else if (kind === 'timer') { resync(); signal(EVENT.TIMER); }
+    else if (kind === 'leader') signal(EVENT.LEADER);
+    else if (kind === 'lost') { signal(EVENT.LOST); lead(); }
+    else if (kind === 'visible') { resync(); signal(EVENT.VISIBLE); }
+    else if (kind === 'online') signal(EVENT.ONLINE);
+    else if (kind === 'restored') { resync(); lead(); signal(EVENT.RESTORED); }
+    // Leaving the lock lets another tab lead at once, and keeps this page
+    // eligible for the back/forward cache.
+    else if (kind === 'hidden') { release(); signal(EVENT.HIDDEN); }
+    else if (kind === 'lease') leaseTick(false);
+  }
+
+  // ---- leadership: the Web Lock, or a storage lease where it is missing
+
+  const leaseKey = () => host.key(KEY.LEASE);
+  const storedLease = () => {
+    try { return JSON.parse(storage.get(leaseKey())) ?? {}; } catch { return {}; }
+  };
+  function lead() {
+    if (host.hasLocks) host.lead(false);
+    else if (!leasing) { leasing = true; leaseTick(false); }
+  }
+  function leaseTick(takeOver) {
+    if (!leasing) return;
+    const current = storedLease();
+    const [leads, until] = kernel.lease(tab, Date.now(), current.holder >>> 0, orNaN(current.until), takeOver);
+    if (until) storage.set(leaseKey(), JSON.stringify({ holder: tab, until }));
+    if (!!leads !== kernel.leading(handle)) signal(leads ? EVENT.LEADER : EVENT.LOST);
+    host.setTimer('lease', 2000);
+  }
+  function release() {
+    host.release();
+    if (leasing) {
+      leasing = false;
+      host.setTimer('lease', -1);
+      if (storedLease().holder === tab) storage.remove(leaseKey());
+    }
+  }
+  const stillLeads = () => (host.hasLocks ? host.stillLeads() : storedLease().holder === tab);
+
+  // ---- refreshes: one request per token and duration, shared by whoever waits
+
+  const flightKey = (sessionToken, duration) => `${sessionToken} ${duration ?? ''}`;
+  /**
+   * Sends a refresh (a leader's, `fenced`, only while it still leads: a
+   * paused or frozen page may not have heard yet that another tab took the
+   * lead over). It answers `{ dropped: true }` when the fence stopped it.
+   */
+  function fly(sessionToken, duration, fenced = false) {
+    const body = JSON.stringify(duration === null ? {} : { session_duration_minutes: duration });
+    const promise = (async () => {
+      if (fenced && !(await stillLeads())) return { dropped: true };
+      return send('POST', '/sdk/v1/sessions/authenticate', body, sessionToken);
+    })();
+    const flight = { promise, counted: false };
+    flights.set(flightKey(sessionToken, duration), flight);
+    return flight;
+  }
+  /** The kernel counts on `flight`: it hears its outcome, once. */
+  function count(flight, sessionToken, duration) {
+    flight.counted = true;
+    flight.promise.then((answer) => {
+      flights.delete(flightKey(sessionToken, duration));
+      if (answer.dropped) {
+        signal(EVENT.REFRESH_DROPPED);
+        signal(EVENT.LOST);
+        lead();
+        return;
+      }
+      let error;
+      try {
+        const auth = authOf(reply(answer));
+        step((mono, wall) => kernel.refreshed(handle, mono, wall, sessionToken, false, 0, auth.token, auth.jwt,
+          authNumbers(auth, answer, duration), random()), auth.objects);
+        return;
+      } catch (e) {
+        error = e;
+      }
+      const cls = error.kind === 'api' ? kernel.classify(error.status_code, error.error_type) : kernel.classify(0, '');
+      step((mono, wall) => kernel.refreshed(handle, mono, wall, sessionToken, true, cls, '', '', [], random()));
+    });
+  }
+  const random = () => crypto.getRandomValues(new Uint32Array(1))[0];
+  /** What the kernel reads of an authenticate-type answer (see `auth_data` in src/bindings.rs). */
+  const authNumbers = (auth, answer, duration) => [auth.expires, auth.iat, orNaN(Date.parse(answer.date)), duration ?? NaN,
+    objectKey(auth.objects.session), objectKey(auth.objects.user)];
+
+  /** The kernel asked for a refresh (its schedule, or start-up): join one in flight or send it. */
+  function kernelRefresh() {
+    const sessionToken = kernel.text(handle, TEXT.TOKEN);
+    const duration = orNull(kernel.refresh_duration(handle));
+    const flight = flights.get(flightKey(sessionToken, duration)) ?? fly(sessionToken, duration, kernel.leading(handle));
+    if (flight.counted) signal(EVENT.REFRESH_DROPPED);
+    else count(flight, sessionToken, duration);
+  }
+
+  /** The answer of the refresh for `sessionToken` and `duration`, joining one in flight. */
+  async function refreshed(sessionToken, duration) {
+    for (;;) {
+      let flight = flights.get(flightKey(sessionToken, duration));
+      if (!flight?.counted) {
+        signal(EVENT.REFRESH_BEGAN);
+        flight ??= fly(sessionToken, duration);
+        count(flight, sessionToken, duration);
+      }
+      const answer = await flight.promise;
+      // A leader's refresh stopped by its fence: send one of our own.
+      if (answer.dropped) continue;
+      const data = reply(answer);
+      authOf(data);
+      delete data.__user;
+      return data;
+    }
+  }
+
+  // ---- start-up
+
+  if (inBrowser && !optionsError) {
+    host = createHost(publicToken, (kind, data) => onPage(kind, data));
+    const cookie = readCookie(names.opaqueTokenCookieName);
+    const cached = readSnapshot(storage.get(host.key(KEY.STATE)));
+    const matches = cookie && cached?.hash === fingerprint(cookie);
+    if (matches && cached.objects.session) {
+      state = { ...cached.objects, fromCache: true };
+      early = { token: cookie, jwt: readCookie(names.jwtCookieName) ?? '' };
+    }
+    // The confirming refresh leaves now, not once the module is ready: the
+    // kernel will ask for it and join it (the duration is the one it will
+    // re-send, so the two match).
+    if (cookie) fly(cookie, matches && options.keepSessionAlive ? cached.duration : null);
+  }
+
+  function open() {
+    const cached = readSnapshot(storage.get(host.key(KEY.STATE)));
+    handle = kernel.open(
+      [tab, random(), options.refreshIntervalMs, options.requestTimeoutMs, +options.keepSessionAlive, +(location.protocol === 'https:'),
+        +names.availableToSubdomains, performance.now(), Date.now()],
+      names.opaqueTokenCookieName, names.jwtCookieName, names.path, names.domain, location.hostname,
+      readCookie(names.opaqueTokenCookieName), readCookie(names.jwtCookieName),
+      cached?.numbers ?? [], cached?.hash ?? '',
+    );
+    const startEffects = kernel.started(handle);
+    if (startEffects & EFFECT.ACCEPTED) kept = cached.objects;
+    early = null;
+    host.attach();
+    const before = state;
+    const { session, user } = current();
+    state = { session, user, fromCache: kernel.from_cache(handle) };
+    // The page showed the cache before the module was ready: tell the app
+    // only about what the kernel sees differently.
+    const differs = (a, b) => JSON.stringify(a) !== JSON.stringify(b);
+    run(startEffects
+      | (differs(before.session, state.session) ? EFFECT.NOTIFY_SESSION : 0)
+      | (differs(before.user, state.user) ? EFFECT.NOTIFY_USER : 0));
+    lead();
+  }
+
+  let starting;
+  const start = () => (starting ??= (async () => {
+    if (optionsError) throw optionsError;
+    try {
+      await loadKernel();
+    } catch (e) {
+      // A failed download is not final: the next call tries again.
+      starting = undefined;
+      throw e;
+    }
+    if (destroyed) throw usage(DESTROYED);
+    if (!handle) open();
+  })());
+  const ready = start();
+  ready.catch(() => { /* reported by every method call */ });
+
+  // ---- calls
+
+  /** Runs `flow` as a public call: after start-up, and rejected by destroy(). */
+  const guard = (flow) => (...args) => new Promise((resolve, reject) => {
+    const entry = { reject };
+    pending.add(entry);
+    start().then(() => {
+      if (destroyed) throw usage(DESTROYED);
+      return flow(...args);
+    }).then(resolve, reject).finally(() => pending.delete(entry));
+  });
+
+  const pageUrl = () => location.origin + location.pathname;
+  const bootstrapSettings = () => (bootstrap ??= call('project.bootstrap', { public_token: publicToken }).catch((e) => {
+    bootstrap = undefined;
+    throw e;
+  }));
+
+  /**
+   * One call of the method table: checks the options, adds what the row
+   * says (path values, defaults, PKCE), sends, and applies the answer.
+   */
+  async function call(op, given) {
+    const r = row(op);
+    const values = check(r.fields, given);
+    const sessionToken = token();
+    if (r.needsSession && !sessionToken) throw usage(NO_SESSION);
+    let path = r.path;
+    const body = {};
+    let wire = false;
+    for (const [name, , flags] of r.fields) {
+      const value = values[name];
+      if (flags & FLAG.IN_PATH) path = path.replace('{}', encodeURIComponent(value));
+      else if (!(flags & FLAG.OPTION_ONLY)) {
+        wire = true;
+        if (value !== undefined) body[name] = value;
+        else if (flags & FLAG.PAGE_DEFAULT) body[name] = pageUrl();
+      }
+    }
+    let pkceKey;
+    if (r.pkce) {
+      const [phase, flow, setting] = r.pkce;
+      const starts = phase === 'start';
+      pkceKey = host.key(KEY.PKCE + flow);
+      const required = starts && (!setting || (await bootstrapSettings())[setting] === true);
+      const kept = storage.get(pkceKey);
+      const action = kernel.pkce(starts, required, kept !== null);
+      if (action === PKCE.CREATE) {
+        const pair = await pkcePair();
+        storage.set(pkceKey, pair.verifier);
+        body.code_challenge = pair.challenge;
+      } else if (action === PKCE.DISCARD) storage.remove(pkceKey);
+      else if (action === PKCE.SEND) body.code_verifier = kept;
+    }
+    if (r.verb === 'GO') return { path, body };
+    if (sessionToken && r.signedInPath) path = r.signedInPath;
+    let text;
+    try {
+      text = wire ? JSON.stringify(body) : undefined;
+    } catch {
+      throw new LatchkeyError({ kind: 'validation', field: 'options', retryable: false, message: 'must be JSON-serialisable' });
+    }
+    const answer = await send(r.verb, `/sdk/v1${path}`, text, sessionToken);
+    // A finishing call spends the verifier, unless the server never saw it.
+    if (r.pkce?.[0] === 'finish' && !answer.failure) storage.remove(pkceKey);
+    const data = reply(answer);
+    if (r.answer === 'S') {
+      const auth = authOf(data);
+      step((mono, wall) => kernel.signed_in(handle, mono, wall, auth.token, auth.jwt,
+        authNumbers(auth, answer, values.session_duration_minutes)), auth.objects);
+    } else {
+      let user = data.__user;
+      if (r.answer === 'U' && !isObject(user)) {
+        const { request_id: _r, status_code: _s, ...rest } = data;
+        user = rest;
+      }
+      if (isObject(user)) step((mono, wall) => kernel.user(handle, mono, wall, objectKey(user)), { user });
+      if (r.answer === 'U') return user;
+    }
+    // `__user` only refreshes the SDK's cached user; the app never sees it.
+    delete data.__user;
+    return data;
+  }
+
+  /** Refreshes now, or joins the refresh in flight for the same token and duration. */
+  async function refreshNow(given) {
+    const { session_duration_minutes: duration = null } = check(row('session.authenticate').fields, given);
+    const sessionToken = token();
+    if (!sessionToken) throw usage(NO_SESSION);
+    return refreshed(sessionToken, duration);
+  }
+
+  async function authenticateByUrl(given, href) {
+    const values = check(row('authenticate_by_url').fields, href === undefined ? given : { ...optionsObject(given), href });
+    const target = values.href ?? location.href;
+    if (urlSignIns.has(target)) return urlSignIns.get(target);
+    const found = parseAuthenticateUrl(target);
+    if (!found) return null;
+    const url = new URL(target);
+    const kept = url.search.slice(1).split('&').filter((p) => p && !/^(stytch_token_type|token)=/.test(p)).join('&');
+    url.search = kept ? `?${kept}` : '';
+    const stripped = url.href;
+    // The token leaves the address bar before it is spent.
+    if (location.href === target) history.replaceState(history.state, '', stripped);
+    const { tokenType, token: urlToken } = found;
+    const op = kernel.urlSignIn(tokenType);
+    const outcome = op
+      ? call(op, { token: urlToken, session_duration_minutes: values.session_duration_minutes }).then((data) => ({ handled: true, tokenType, data }))
+      : Promise.resolve({ handled: false, tokenType, token: urlToken });
+    // A second call for the same URL (a remount) shares the first one's outcome.
+    urlSignIns.set(target, outcome).set(stripped, outcome);
+    return outcome;
+  }
+
+  function parseAuthenticateUrl(href = inBrowser ? location.href : '') {
+    let params;
+    try { params = new URL(href, 'http://localhost').searchParams; } catch { return null; }
+    const tokenType = params.get('stytch_token_type');
+    const urlToken = params.get('token');
+    if (!tokenType || !urlToken) return null;
+    return { handled: tokenType in URL_SIGN_IN, tokenType, token: urlToken };
+  }
+
+  async function oauthStart(provider, given) {
+    const { path, body } = await call('oauth.start', { ...optionsObject(given), provider });
+    const query = [['public_token', publicToken], ['login_redirect_url', body.login_redirect_url], ['signup_redirect_url', body.signup_redirect_url]];
+    if (body.custom_scopes?.length) query.push(['custom_scopes', body.custom_scopes.join(' ')]);
+    for (const [name, value] of Object.entries(body.provider_params ?? {})) {
+      if (typeof value !== 'string' || !name) {
+        throw new LatchkeyError({ kind: 'validation', field: 'provider_params', retryable: false, message: 'must map names to string values' });
+      }
+      query.push([`provider_${name}`, value]);
+    }
+    query.push(['code_challenge', body.code_challenge]);
+    const url = `${options.baseUrl}${path}?${query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
+    location.assign(url);
+    return { url };
+  }
+
+  async function revoke(given) {
+    const { forceClear } = check(row('session.revoke').fields, given);
+    if (!token()) return {};
+    try {
+      const data = await call('session.revoke', {});
+      signal(EVENT.SIGNED_OUT);
+      return data;
+    } catch (e) {
+      // A session the server no longer knows counts as revoked; with
+      // forceClear the local session ends even when the server was not told.
+      if (endsSession(e)) {
+        signal(EVENT.SIGNED_OUT);
+        return {};
+      }
+      if (forceClear) signal(EVENT.SIGNED_OUT);
+      throw e;
+    }
+  }
+
+  /** Adopts tokens obtained elsewhere and settles once the server confirmed them. */
+  async function updateSession(given) {
+    const { session_token: sessionToken, session_jwt: jwt = '' } = check(row('session.update_session').fields, given);
+    step((mono, wall) => kernel.adopt(handle, mono, wall, sessionToken, jwt));
+    // The kernel started the confirming refresh (without a duration: the
+    // adopted session has none yet): wait for it.
+    return refreshed(sessionToken, null);
+  }
+
+  const ceremonySupported = () => typeof globalThis.PublicKeyCredential === 'function' && !!navigator.credentials;
+
+  async function register(given) {
+    const v = check(row('webauthn.register').fields, given);
+    if (!token()) throw usage(NO_SESSION);
+    if (!ceremonySupported()) throw unsupported();
+    const start = await call('webauthn.register.start', {
+      domain: v.domain ?? location.hostname,
+      authenticator_type: v.authenticator_type,
+      return_passkey_credential_options: v.is_passkey,
+      override_id: v.override_id,
+      override_name: v.override_name,
+      override_display_name: v.override_display_name,
+      user_agent: navigator.userAgent,
+      use_base64_url_encoding: v.use_base64_url_encoding,
+    });
+    let credential;
+    try {
+      credential = await navigator.credentials.create({ publicKey: credentialOptions(start.public_key_credential_creation_options, true) });
+    } catch (e) {
+      throw e instanceof SyntaxError || e instanceof TypeError ? unreadable(200, 'The registration options are not valid JSON') : ceremonyError(e);
+    }
+    return call('webauthn.register.finish', { public_key_credential: credentialJson(credential), session_duration_minutes: v.session_duration_minutes });
+  }
+
+  async function authenticate(given) {
+    const { signal: abortSignal, ...rest } = optionsObject(given);
+    if (abortSignal !== undefined && !(abortSignal instanceof AbortSignal)) {
+      throw new LatchkeyError({ kind: 'validation', field: 'signal', retryable: false, message: 'must be an AbortSignal' });
+    }
+    const v = check(row('webauthn.authenticate').fields, rest);
+    if (!ceremonySupported()) throw unsupported();
+    if (v.conditional_mediation) {
+      if (!(await browserSupportsAutofill())) return null;
+      if (!v.disable_input_check && !document.querySelector("input[autocomplete*='webauthn']")) return null;
+    }
+    const start = await call('webauthn.authenticate.start', { domain: v.domain ?? location.hostname, return_passkey_credential_options: v.is_passkey });
+    let credential;
+    try {
+      credential = await navigator.credentials.get({
+        publicKey: credentialOptions(start.public_key_credential_request_options, false),
+        signal: abortSignal ?? new AbortController().signal,
+        ...(v.conditional_mediation ? { mediation: 'conditional' } : {}),
+      });
+    } catch (e) {
+      throw e instanceof SyntaxError || e instanceof TypeError ? unreadable(200, 'The authentication options are not valid JSON') : ceremonyError(e);
+    }
+    return call('webauthn.authenticate.finish', { public_key_credential: credentialJson(credential), session_duration_minutes: v.session_duration_minutes });
+  }
+
+  // ---- the public surface
+
+  const op = (name) => guard((given) => call(name, given));
+  const withArg = (name, field) => guard((value, given) => call(name, { ...optionsObject(given), [field]: value }));
+  const sender = (channel, field) => ({
+    loginOrCreate: withArg(`otps.${channel}.login_or_create`, field),
+    send: withArg(`otps.${channel}.send`, field),
+  });
+  const subscribe = (set) => (callback) => {
+    set.add(callback);
+    return () => set.delete(callback);
+  };
+  const oauth = { authenticate: withArg('oauth.authenticate', 'token') };
+  for (const provider of OAUTH_PROVIDERS) oauth[provider] = { start: guard((given) => oauthStart(provider, given)) };
+  const remove = (name, field) => guard((id) => call(name, { [field]: id }));
+
+  return {
+    publicToken,
+    /** Resolves once the module is loaded and the state restored. */
+    ready,
+    session: {
+      getSync: () => state.session,
+      getInfo: () => ({ session: state.session, fromCache: state.fromCache }),
+      getTokens: () => {
+        if (!state.session) return null;
+        if (!handle) return early && { session_token: early.token, session_jwt: early.jwt };
+        return { session_token: kernel.text(handle, TEXT.TOKEN), session_jwt: kernel.text(handle, TEXT.JWT) ?? '' };
+      },
+      onChange: subscribe(listeners.session),
+      authenticate: guard(refreshNow),
+      revoke: guard(revoke),
+      updateSession: guard(updateSession),
+    },
+    user: {
+      getSync: () => state.user,
+      getInfo: () => ({ user: state.user, fromCache: state.fromCache }),
+      get: op('user.get'),
+      update: op('user.update'),
+      onChange: subscribe(listeners.user),
+      deleteEmail: remove('user.delete_email', 'email_id'),
+      deletePhoneNumber: remove('user.delete_phone_number', 'phone_id'),
+      deleteTOTP: remove('user.delete_totp', 'totp_id'),
+      deleteOAuthRegistration: remove('user.delete_oauth_registration', 'oauth_user_registration_id'),
+      deleteWebauthnRegistration: remove('user.delete_webauthn_registration', 'webauthn_registration_id'),
+    },
+    onStateChange: subscribe(listeners.state),
+    magicLinks: {
+      email: {
+        loginOrCreate: withArg('magic_links.email.login_or_create', 'email'),
+        send: withArg('magic_links.email.send', 'email'),
+      },
+      authenticate: withArg('magic_links.authenticate', 'token'),
+    },
+    otps: {
+      sms: sender('sms', 'phone_number'),
+      whatsapp: sender('whatsapp', 'phone_number'),
+      email: sender('email', 'email'),
+      authenticate: guard((code, methodId, given) => call('otps.authenticate', { ...optionsObject(given), token: code, method_id: methodId })),
+    },
+    passwords: {
+      create: op('passwords.create'),
+      authenticate: op('passwords.authenticate'),
+      strengthCheck: op('passwords.strength_check'),
+      resetByEmailStart: op('passwords.reset_by_email_start'),
+      resetByEmail: op('passwords.reset_by_email'),
+      resetByExistingPassword: op('passwords.reset_by_existing_password'),
+      resetBySession: op('passwords.reset_by_session'),
+    },
+    oauth,
+    webauthn: {
+      register: guard(register),
+      authenticate: guard(authenticate),
+      update: guard((given) => call('webauthn.update', given)),
+      browserSupportsAutofill,
+    },
+    totps: {
+      create: op('totps.create'),
+      authenticate: op('totps.authenticate'),
+      recoveryCodes: guard(() => call('totps.recovery_codes', {})),
+      recover: op('totps.recover'),
+    },
+    /** The sign-in token a redirect put in the URL, without consuming it. */
+    parseAuthenticateUrl,
+    /** Signs in with the token in the URL (removed from the address bar first). */
+    authenticateByUrl: guard(authenticateByUrl),
+    /** Stops timers and listeners; the next createClient for this token starts afresh. */
+    destroy() {
+      destroyed = true;
+      if (host) {
+        release();
+        host.close();
+      }
+      if (handle) kernel.close(handle);
+      handle = 0;
+      forget();
+      for (const set of Object.values(listeners)) set.clear();
+      for (const entry of pending) entry.reject(usage(DESTROYED));
+      pending.clear();
+    },
+  };
+}

@@ -1,0 +1,335 @@
+//! The seam contract: every name and number that both sides of the JS/wasm
+//! seam must agree on. `pkg/contract.js` holds the JavaScript side; the tests
+//! below read that file and fail when either side changes alone.
+
+/// What the page must carry out after an event (bits of the value every
+/// event returns). The data each needs is read from the kernel afterwards.
+pub mod effect {
+    /// Write both session cookies (`Kernel::cookies`).
+    pub const WRITE_COOKIES: u32 = 1;
+    /// Remove every variant of both cookies (`Kernel::removals`).
+    pub const CLEAR_COOKIES: u32 = 2;
+    /// Persist the shared snapshot and broadcast it to the other tabs.
+    pub const PUBLISH: u32 = 4;
+    /// Tell the app the session object changed.
+    pub const NOTIFY_SESSION: u32 = 8;
+    /// Tell the app the user object changed.
+    pub const NOTIFY_USER: u32 = 16;
+    /// Send `sessions/authenticate` with `Kernel::refresh_token` and
+    /// `Kernel::refresh_duration`.
+    pub const REFRESH: u32 = 32;
+    /// Arm the tab's single timer (`Kernel::timer`), or cancel it.
+    pub const TIMER: u32 = 64;
+    /// Ask the leader tab to refresh now if one is due.
+    pub const WAKE_LEADER: u32 = 128;
+    /// Take leadership from a leader that stopped refreshing.
+    pub const STEAL: u32 = 256;
+    /// Tell the other tabs a refresh or a retry is under way, and for how
+    /// long they should hold off taking over (`Kernel::busy_for`).
+    pub const BUSY: u32 = 512;
+    /// `fromCache` changed without the session or user object changing.
+    pub const NOTIFY_CACHE: u32 = 1024;
+    /// The objects that came with the event (an answer's session and user,
+    /// another tab's snapshot, the cached one, a new user) are now the
+    /// state's: the page keeps them.
+    pub const ACCEPTED: u32 = 2048;
+}
+
+/// What happened, for `Kernel::event`.
+pub mod event {
+    pub const TIMER: u32 = 0;
+    /// This tab now holds the leadership (the Web Lock, or the lease).
+    pub const LEADER: u32 = 1;
+    /// This tab no longer leads (lock stolen, released, lease lost).
+    pub const LOST: u32 = 2;
+    pub const VISIBLE: u32 = 3;
+    pub const ONLINE: u32 = 4;
+    /// Restored from the back/forward cache.
+    pub const RESTORED: u32 = 5;
+    /// `pagehide`: the tab gives its leadership up.
+    pub const HIDDEN: u32 = 6;
+    /// A follower asked the leader to look at whether a refresh is due.
+    pub const WAKE: u32 = 7;
+    /// The page is sending a refresh of its own (an explicit call).
+    pub const REFRESH_BEGAN: u32 = 9;
+    /// A refresh the kernel asked for was not sent: it joined one in
+    /// flight, or the tab turned out not to lead any more.
+    pub const REFRESH_DROPPED: u32 = 10;
+    /// The session ended here: revoked, or cleared by the app.
+    pub const SIGNED_OUT: u32 = 11;
+}
+
+/// The layout of a snapshot's numbers (`snapshot_numbers`, and the arrays
+/// `open`/`remote` take): absent values are NaN.
+pub mod snapshot {
+    pub const SEQ: usize = 0;
+    pub const WRITER: usize = 1;
+    pub const CLOCK: usize = 2;
+    /// 1 when signed in, else 0 (and the fields below are NaN).
+    pub const SIGNED_IN: usize = 3;
+    pub const EXPIRES_AT: usize = 4;
+    pub const CONFIRMED_AT: usize = 5;
+    pub const DURATION: usize = 6;
+    /// The fingerprints of the session and user objects (NaN: none yet).
+    pub const SESSION: usize = 7;
+    pub const USER: usize = 8;
+    pub const LEN: usize = 9;
+}
+
+/// The texts `text` gives out.
+pub mod text {
+    /// The session token's fingerprint (see `fingerprint`).
+    pub const HASH: u32 = 0;
+    pub const TOKEN: u32 = 1;
+    pub const JWT: u32 = 2;
+}
+
+/// Bits of `Kernel::classify`.
+pub mod class {
+    pub const RETRYABLE: u32 = 1;
+    pub const ENDS_SESSION: u32 = 2;
+}
+
+/// What `pkce` tells the page to do with a redirect flow's verifier.
+pub mod pkce {
+    pub const NOTHING: u32 = 0;
+    /// Make a verifier, keep it, send its challenge.
+    pub const CREATE: u32 = 1;
+    /// Forget a verifier left by an earlier flow.
+    pub const DISCARD: u32 = 2;
+    /// Send the kept verifier.
+    pub const SEND: u32 = 3;
+}
+
+/// The error type the page reports for a response it cannot read.
+pub const INVALID_RESPONSE: &str = "invalid_response";
+
+/// FNV-1a over the token's bytes, twice with different bases, as 16 hex
+/// digits: the cached snapshot proves which cookie it belongs to without
+/// holding the token. (The token is 256 random bits, so 64 bits of a fast
+/// hash reveal nothing usable; anyone who can read the cache can read the
+/// cookie anyway.) `pkg/contract.js` has the same function for the start-up
+/// read that happens before the module is loaded.
+pub fn fingerprint(token: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (half, basis) in [0x811c_9dc5u32, 0x050c_5d1f].into_iter().enumerate() {
+        let mut hash = basis;
+        for byte in token.bytes() {
+            hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+        }
+        for i in 0..8 {
+            let nibble = (hash >> (28 - 4 * i)) & 15;
+            out[half * 8 + i] = b"0123456789abcdef"[nibble as usize];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    //! Reads `pkg/contract.js` and checks that it says what this file says.
+    use super::*;
+
+    const JS: &str = include_str!("../pkg/contract.js");
+
+    /// The text of `export const NAME = …;` in contract.js.
+    fn js_const(name: &str) -> &'static str {
+        let start = JS
+            .find(&format!("export const {name} = "))
+            .unwrap_or_else(|| panic!("contract.js has no `export const {name}`"));
+        let rest = &JS[start..];
+        let end = rest.find(";\n").expect("a const ends with `;`");
+        &rest[rest.find(" = ").unwrap() + 3..end]
+    }
+
+    /// `{ A: 1, B: 2 }` as pairs.
+    fn js_numbers(name: &str) -> Vec<(String, u32)> {
+        js_const(name)
+            .trim_matches(|c| c == '{' || c == '}' || char::is_whitespace(c))
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                let (key, value) = entry.split_once(':').expect("KEY: value");
+                (
+                    key.trim().to_string(),
+                    value.trim().parse().expect("a number"),
+                )
+            })
+            .collect()
+    }
+
+    /// `['a', 'b']` as strings.
+    fn js_strings(name: &str) -> Vec<String> {
+        js_const(name)
+            .trim_matches(|c| c == '[' || c == ']' || char::is_whitespace(c))
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim_matches('\'').to_string())
+            .collect()
+    }
+
+    fn same(name: &str, rust: &[(&str, u32)]) {
+        let rust: Vec<(String, u32)> = rust.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(
+            js_numbers(name),
+            rust,
+            "contract.js {name} differs from contract.rs"
+        );
+    }
+
+    #[test]
+    fn effects_agree() {
+        use effect::*;
+        same(
+            "EFFECT",
+            &[
+                ("WRITE_COOKIES", WRITE_COOKIES),
+                ("CLEAR_COOKIES", CLEAR_COOKIES),
+                ("PUBLISH", PUBLISH),
+                ("NOTIFY_SESSION", NOTIFY_SESSION),
+                ("NOTIFY_USER", NOTIFY_USER),
+                ("REFRESH", REFRESH),
+                ("TIMER", TIMER),
+                ("WAKE_LEADER", WAKE_LEADER),
+                ("STEAL", STEAL),
+                ("BUSY", BUSY),
+                ("NOTIFY_CACHE", NOTIFY_CACHE),
+                ("ACCEPTED", ACCEPTED),
+            ],
+        );
+    }
+
+    #[test]
+    fn events_agree() {
+        use event::*;
+        same(
+            "EVENT",
+            &[
+                ("TIMER", TIMER),
+                ("LEADER", LEADER),
+                ("LOST", LOST),
+                ("VISIBLE", VISIBLE),
+                ("ONLINE", ONLINE),
+                ("RESTORED", RESTORED),
+                ("HIDDEN", HIDDEN),
+                ("WAKE", WAKE),
+                ("REFRESH_BEGAN", REFRESH_BEGAN),
+                ("REFRESH_DROPPED", REFRESH_DROPPED),
+                ("SIGNED_OUT", SIGNED_OUT),
+            ],
+        );
+    }
+
+    #[test]
+    fn snapshot_layout_texts_classes_and_pkce_agree() {
+        use snapshot::*;
+        same(
+            "SNAPSHOT",
+            &[
+                ("SEQ", SEQ as u32),
+                ("WRITER", WRITER as u32),
+                ("CLOCK", CLOCK as u32),
+                ("SIGNED_IN", SIGNED_IN as u32),
+                ("EXPIRES_AT", EXPIRES_AT as u32),
+                ("CONFIRMED_AT", CONFIRMED_AT as u32),
+                ("DURATION", DURATION as u32),
+                ("SESSION", SESSION as u32),
+                ("USER", USER as u32),
+                ("LEN", LEN as u32),
+            ],
+        );
+        same(
+            "TEXT",
+            &[
+                ("HASH", text::HASH),
+                ("TOKEN", text::TOKEN),
+                ("JWT", text::JWT),
+            ],
+        );
+        same(
+            "CLASS",
+            &[
+                ("RETRYABLE", class::RETRYABLE),
+                ("ENDS_SESSION", class::ENDS_SESSION),
+            ],
+        );
+        same(
+            "PKCE",
+            &[
+                ("NOTHING", pkce::NOTHING),
+                ("CREATE", pkce::CREATE),
+                ("DISCARD", pkce::DISCARD),
+                ("SEND", pkce::SEND),
+            ],
+        );
+        assert_eq!(
+            js_const("INVALID_RESPONSE"),
+            format!("'{INVALID_RESPONSE}'")
+        );
+    }
+
+    #[test]
+    fn the_page_calls_exactly_the_methods_of_the_table() {
+        let rust: Vec<String> = crate::methods::tests::rows()
+            .iter()
+            .map(|r| r.op.to_string())
+            .collect();
+        assert_eq!(js_strings("OPS"), rust);
+    }
+
+    #[test]
+    fn the_url_token_types_that_sign_in_agree() {
+        let js = js_const("URL_SIGN_IN");
+        let pairs: Vec<(&str, &str)> = js
+            .trim_matches(|c| c == '{' || c == '}' || char::is_whitespace(c))
+            .split(',')
+            .map(|entry| {
+                let (key, value) = entry.split_once(':').expect("key: 'op'");
+                (key.trim(), value.trim().trim_matches('\''))
+            })
+            .collect();
+        for (token_type, op) in &pairs {
+            assert_eq!(
+                crate::methods::url_sign_in(token_type),
+                Some(*op),
+                "{token_type}"
+            );
+        }
+        for token_type in [
+            "magic_links",
+            "oauth",
+            "reset_password",
+            "discovery",
+            "otp",
+            "",
+        ] {
+            let listed = pairs.iter().any(|(t, _)| t == &token_type);
+            assert_eq!(
+                crate::methods::url_sign_in(token_type).is_some(),
+                listed,
+                "{token_type}"
+            );
+        }
+    }
+
+    #[test]
+    fn field_kinds_agree() {
+        assert_eq!(
+            js_const("KINDS"),
+            format!("'{}'", crate::methods::KINDS),
+            "the field kinds the table uses are the ones the page checks"
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_matches_the_js_vectors() {
+        let vectors = js_strings("FINGERPRINT_VECTORS");
+        assert!(vectors.len() >= 4, "{vectors:?}");
+        for pair in vectors.chunks(2) {
+            let got = fingerprint(&pair[0]);
+            assert_eq!(core::str::from_utf8(&got).unwrap(), pair[1], "{pair:?}");
+        }
+    }
+}
