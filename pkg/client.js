@@ -4,7 +4,17 @@
 // decides; host.js does the browser mechanics; this module connects them
 // and shapes the public API.
 import * as kernel from './dist/latchkey.js';
-import { CLASS, EFFECT, EVENT, FLAG, INVALID_RESPONSE, KEY, OAUTH_PROVIDERS, PKCE, SNAPSHOT, SNAPSHOT_VERSION, TEXT, URL_SIGN_IN, fingerprint } from './contract.js';
+import {
+  CLASS_ENDS_SESSION, CLASS_RETRYABLE, EFFECT_ACCEPTED, EFFECT_BUSY, EFFECT_CLEAR_COOKIES,
+  EFFECT_NOTIFY_CACHE, EFFECT_NOTIFY_SESSION, EFFECT_NOTIFY_USER, EFFECT_PUBLISH, EFFECT_REFRESH,
+  EFFECT_STEAL, EFFECT_TIMER, EFFECT_WAKE_LEADER, EFFECT_WRITE_COOKIES, EVENT_HIDDEN, EVENT_LEADER,
+  EVENT_LOST, EVENT_ONLINE, EVENT_REFRESH_BEGAN, EVENT_REFRESH_DROPPED, EVENT_RESTORED, EVENT_SIGNED_OUT,
+  EVENT_TIMER, EVENT_VISIBLE, EVENT_WAKE, FLAG_IN_PATH, FLAG_OPTION_ONLY, FLAG_PAGE_DEFAULT, INVALID_RESPONSE,
+  KEY_LEASE, KEY_PKCE, KEY_STATE, OAUTH_PROVIDERS, PKCE_CREATE, PKCE_DISCARD, PKCE_SEND, SNAPSHOT_CLOCK,
+  SNAPSHOT_CONFIRMED_AT, SNAPSHOT_DURATION, SNAPSHOT_EXPIRES_AT, SNAPSHOT_HASH, SNAPSHOT_SEQ,
+  SNAPSHOT_SESSION, SNAPSHOT_SIGNED_IN, CACHE_VERSION, SNAPSHOT_WRITER, TEXT_JWT, TEXT_TOKEN, URL_SIGN_IN,
+  fingerprint,
+} from './contract.js';
 import { LatchkeyError, network, usage } from './errors.js';
 import { createHost, credentialJson, credentialOptions, fromBase64, pkcePair, readCookie, storage } from './host.js';
 import { check, clientOptions, optionsObject } from './validate.js';
@@ -15,22 +25,8 @@ const SIGNED_OUT = { session: null, user: null, fromCache: false };
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const orNaN = (n) => (typeof n === 'number' ? n : NaN);
 
-/**
- * The kernel's stand-in for an object: a 53-bit fingerprint of its JSON
- * text (FNV-1a from two bases), enough to tell whether it changed.
- */
-function objectKey(object) {
-  if (!object) return NaN;
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  const text = JSON.stringify(object);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193) >>> 0;
-    b = Math.imul(b ^ c, 0x01000193) >>> 0;
-  }
-  return a * 2 ** 21 + (b >>> 11);
-}
+/** The kernel's stand-in for an object: the fingerprint of its JSON text. */
+const objectKey = (object) => (object ? fingerprint(JSON.stringify(object)) : NaN);
 const orNull = (n) => (Number.isNaN(n) ? null : n);
 
 // The method table, read from the kernel once per page.
@@ -58,12 +54,13 @@ function readSnapshot(text) {
     const a = s.auth;
     const numberOrNull = (n) => n === null || Number.isFinite(n);
     const objectOrNull = (o) => o === null || isObject(o);
-    if (s.v !== SNAPSHOT_VERSION || !Number.isSafeInteger(s.seq) || s.seq < 0 || !Number.isInteger(s.writer) || !Number.isFinite(s.clock)) return null;
-    if (a !== null && !(isObject(a) && /^[0-9a-f]{16}$/.test(a.hash) && Number.isFinite(a.confirmed_at) && numberOrNull(a.expires_at)
+    if (s.v !== CACHE_VERSION || !Number.isSafeInteger(s.seq) || s.seq < 0 || !Number.isInteger(s.writer) || !Number.isFinite(s.clock)) return null;
+    if (a !== null && !(isObject(a) && Number.isSafeInteger(a.hash) && Number.isFinite(a.confirmed_at) && numberOrNull(a.expires_at)
       && numberOrNull(a.duration) && objectOrNull(a.session) && objectOrNull(a.user))) return null;
     return {
-      numbers: [s.seq, s.writer, s.clock, a ? 1 : 0, orNaN(a?.expires_at), orNaN(a?.confirmed_at), orNaN(a?.duration), objectKey(a?.session), objectKey(a?.user)],
-      hash: a?.hash ?? '',
+      numbers: [s.seq, s.writer, s.clock, a ? 1 : 0, orNaN(a?.expires_at), orNaN(a?.confirmed_at), orNaN(a?.duration),
+        objectKey(a?.session), objectKey(a?.user), orNaN(a?.hash)],
+      hash: a?.hash,
       objects: { session: a?.session ?? null, user: a?.user ?? null },
       duration: a?.duration ?? null,
     };
@@ -76,7 +73,7 @@ function readSnapshot(text) {
 const unreadable = (status, message) => apiError({ status_code: status, request_id: '', error_type: INVALID_RESPONSE, error_message: message, error_url: '' });
 
 function apiError(fields) {
-  const retryable = !!(kernel.classify(fields.status_code, fields.error_type) & CLASS.RETRYABLE);
+  const retryable = !!(kernel.classify(fields.status_code, fields.error_type) & CLASS_RETRYABLE);
   return new LatchkeyError({ kind: 'api', message: fields.error_message, retryable, ...fields });
 }
 
@@ -99,7 +96,7 @@ function reply(answer) {
 }
 
 /** Whether an error proves the session is gone (the kernel's classification). */
-const endsSession = (e) => e.kind === 'api' && !!(kernel.classify(e.status_code, e.error_type) & CLASS.ENDS_SESSION);
+const endsSession = (e) => e.kind === 'api' && !!(kernel.classify(e.status_code, e.error_type) & CLASS_ENDS_SESSION);
 
 /** What an authenticate-type `data` establishes, for the kernel. */
 function authOf(data) {
@@ -161,7 +158,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       try { callback(value); } catch (error) { globalThis.reportError?.(error); }
     }
   };
-  const token = () => (handle ? kernel.text(handle, TEXT.TOKEN) : early?.token);
+  const token = () => (handle ? kernel.text(handle, TEXT_TOKEN) : early?.token);
   const telemetry = () => (state.session ? { stytch_user_id: state.user?.user_id, stytch_session_id: state.session.session_id } : {});
   const send = (method, path, body, sessionToken = token()) => host.send(method, `${options.baseUrl}${path}`, sessionToken, body, options.requestTimeoutMs, telemetry());
 
@@ -176,56 +173,56 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     if (!handle) return;
     kernel.cookie(handle, readCookie(names.opaqueTokenCookieName), readCookie(names.jwtCookieName));
     const fx = event(performance.now(), Date.now());
-    if (fx & EFFECT.ACCEPTED) kept = { ...kept, ...objects };
+    if (fx & EFFECT_ACCEPTED) kept = { ...kept, ...objects };
     run(fx);
   }
 
   /** The app-visible objects of the kernel's state: none until the server confirmed them. */
   function current() {
     const n = kernel.snapshot_numbers(handle);
-    const session = Number.isNaN(n[SNAPSHOT.SESSION]) ? null : kept.session;
+    const session = Number.isNaN(n[SNAPSHOT_SESSION]) ? null : kept.session;
     return { session, user: session && kept.user, numbers: n };
   }
   const signal = (kind) => step((mono, wall) => kernel.event(handle, kind, mono, wall));
 
   function run(fx) {
-    if (fx & EFFECT.WRITE_COOKIES) for (const c of kernel.cookies(handle, Date.now()).split('\n')) document.cookie = c;
-    if (fx & EFFECT.CLEAR_COOKIES) for (const c of kernel.removals(handle).split('\n')) document.cookie = c;
-    if (fx & EFFECT.PUBLISH) {
+    if (fx & EFFECT_WRITE_COOKIES) for (const c of kernel.cookies(handle, Date.now()).split('\n')) document.cookie = c;
+    if (fx & EFFECT_CLEAR_COOKIES) for (const c of kernel.removals(handle).split('\n')) document.cookie = c;
+    if (fx & EFFECT_PUBLISH) {
       const text = snapshotText();
-      storage.set(host.key(KEY.STATE), text);
+      storage.set(host.key(KEY_STATE), text);
       host.post(text);
     }
-    if (fx & (EFFECT.NOTIFY_SESSION | EFFECT.NOTIFY_USER | EFFECT.NOTIFY_CACHE)) {
+    if (fx & (EFFECT_NOTIFY_SESSION | EFFECT_NOTIFY_USER | EFFECT_NOTIFY_CACHE)) {
       const now = current();
-      const session = fx & EFFECT.NOTIFY_SESSION ? now.session : state.session;
-      const user = fx & EFFECT.NOTIFY_USER ? now.user : state.user;
+      const session = fx & EFFECT_NOTIFY_SESSION ? now.session : state.session;
+      const user = fx & EFFECT_NOTIFY_USER ? now.user : state.user;
       state = { session, user, fromCache: kernel.from_cache(handle) };
-      if (fx & EFFECT.NOTIFY_SESSION) emit(listeners.session, session);
-      if (fx & EFFECT.NOTIFY_USER) emit(listeners.user, user);
+      if (fx & EFFECT_NOTIFY_SESSION) emit(listeners.session, session);
+      if (fx & EFFECT_NOTIFY_USER) emit(listeners.user, user);
       emit(listeners.state, { session, user });
     }
-    if (fx & EFFECT.REFRESH) kernelRefresh();
-    if (fx & EFFECT.TIMER) host.setTimer('timer', kernel.timer(handle, performance.now()));
-    if (fx & EFFECT.WAKE_LEADER) host.post('{"wake":1}');
-    if (fx & EFFECT.STEAL) (host.hasLocks ? host.lead(true) : leaseTick(true));
-    if (fx & EFFECT.BUSY) host.post(`{"busy":${kernel.busy_for(handle)}}`);
+    if (fx & EFFECT_REFRESH) kernelRefresh();
+    if (fx & EFFECT_TIMER) host.setTimer('timer', kernel.timer(handle, performance.now()));
+    if (fx & EFFECT_WAKE_LEADER) host.post('{"wake":1}');
+    if (fx & EFFECT_STEAL) (host.hasLocks ? host.lead(true) : leaseTick(true));
+    if (fx & EFFECT_BUSY) host.post(`{"busy":${kernel.busy_for(handle)}}`);
   }
 
   function snapshotText() {
     const { session, user, numbers: n } = current();
     return JSON.stringify({
-      v: SNAPSHOT_VERSION,
-      seq: n[SNAPSHOT.SEQ],
-      writer: n[SNAPSHOT.WRITER],
-      clock: n[SNAPSHOT.CLOCK],
-      auth: n[SNAPSHOT.SIGNED_IN] ? {
-        hash: kernel.text(handle, TEXT.HASH),
+      v: CACHE_VERSION,
+      seq: n[SNAPSHOT_SEQ],
+      writer: n[SNAPSHOT_WRITER],
+      clock: n[SNAPSHOT_CLOCK],
+      auth: n[SNAPSHOT_SIGNED_IN] ? {
+        hash: n[SNAPSHOT_HASH],
         session,
         user,
-        expires_at: orNull(n[SNAPSHOT.EXPIRES_AT]),
-        confirmed_at: n[SNAPSHOT.CONFIRMED_AT],
-        duration: orNull(n[SNAPSHOT.DURATION]),
+        expires_at: orNull(n[SNAPSHOT_EXPIRES_AT]),
+        confirmed_at: n[SNAPSHOT_CONFIRMED_AT],
+        duration: orNull(n[SNAPSHOT_DURATION]),
       } : null,
     });
   }
@@ -234,35 +231,35 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   function received(text) {
     let message;
     try { message = JSON.parse(text); } catch { return; }
-    if (message?.wake) return signal(EVENT.WAKE);
+    if (message?.wake) return signal(EVENT_WAKE);
     if (Number.isFinite(message?.busy)) return step((mono, wall) => kernel.busy(handle, mono, wall, message.busy));
     const s = readSnapshot(text);
-    if (s) step((mono, wall) => kernel.remote(handle, mono, wall, s.numbers, s.hash), s.objects);
+    if (s) step((mono, wall) => kernel.remote(handle, mono, wall, s.numbers), s.objects);
   }
 
   /** A tab that slept or is about to act on its timer may have missed messages: storage holds the truth. */
   const resync = () => {
-    const stored = storage.get(host.key(KEY.STATE));
+    const stored = storage.get(host.key(KEY_STATE));
     if (stored) received(stored);
   };
 
   function onPage(kind, data) {
     if (kind === 'message' || kind === 'storage') received(data);
-    else if (kind === 'timer') { resync(); signal(EVENT.TIMER); }
-    else if (kind === 'leader') signal(EVENT.LEADER);
-    else if (kind === 'lost') { signal(EVENT.LOST); lead(); }
-    else if (kind === 'visible') { resync(); signal(EVENT.VISIBLE); }
-    else if (kind === 'online') signal(EVENT.ONLINE);
-    else if (kind === 'restored') { resync(); lead(); signal(EVENT.RESTORED); }
+    else if (kind === 'timer') { resync(); signal(EVENT_TIMER); }
+    else if (kind === 'leader') signal(EVENT_LEADER);
+    else if (kind === 'lost') { signal(EVENT_LOST); lead(); }
+    else if (kind === 'visible') { resync(); signal(EVENT_VISIBLE); }
+    else if (kind === 'online') signal(EVENT_ONLINE);
+    else if (kind === 'restored') { resync(); lead(); signal(EVENT_RESTORED); }
     // Leaving the lock lets another tab lead at once, and keeps this page
     // eligible for the back/forward cache.
-    else if (kind === 'hidden') { release(); signal(EVENT.HIDDEN); }
+    else if (kind === 'hidden') { release(); signal(EVENT_HIDDEN); }
     else if (kind === 'lease') leaseTick(false);
   }
 
   // ---- leadership: the Web Lock, or a storage lease where it is missing
 
-  const leaseKey = () => host.key(KEY.LEASE);
+  const leaseKey = () => host.key(KEY_LEASE);
   const storedLease = () => {
     try { return JSON.parse(storage.get(leaseKey())) ?? {}; } catch { return {}; }
   };
@@ -275,7 +272,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     const current = storedLease();
     const [leads, until] = kernel.lease(tab, Date.now(), current.holder >>> 0, orNaN(current.until), takeOver);
     if (until) storage.set(leaseKey(), JSON.stringify({ holder: tab, until }));
-    if (!!leads !== kernel.leading(handle)) signal(leads ? EVENT.LEADER : EVENT.LOST);
+    if (!!leads !== kernel.leading(handle)) signal(leads ? EVENT_LEADER : EVENT_LOST);
     host.setTimer('lease', 2000);
   }
   function release() {
@@ -312,22 +309,22 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     flight.promise.then((answer) => {
       flights.delete(flightKey(sessionToken, duration));
       if (answer.dropped) {
-        signal(EVENT.REFRESH_DROPPED);
-        signal(EVENT.LOST);
+        signal(EVENT_REFRESH_DROPPED);
+        signal(EVENT_LOST);
         lead();
         return;
       }
       let error;
       try {
         const auth = authOf(reply(answer));
-        step((mono, wall) => kernel.refreshed(handle, mono, wall, sessionToken, false, 0, auth.token, auth.jwt,
+        step((mono, wall) => kernel.answered(handle, mono, wall, sessionToken, false, 0, auth.token, auth.jwt,
           authNumbers(auth, answer, duration), random()), auth.objects);
         return;
       } catch (e) {
         error = e;
       }
       const cls = error.kind === 'api' ? kernel.classify(error.status_code, error.error_type) : kernel.classify(0, '');
-      step((mono, wall) => kernel.refreshed(handle, mono, wall, sessionToken, true, cls, '', '', [], random()));
+      step((mono, wall) => kernel.answered(handle, mono, wall, sessionToken, true, cls, '', '', [], random()));
     });
   }
   const random = () => crypto.getRandomValues(new Uint32Array(1))[0];
@@ -337,10 +334,10 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
 
   /** The kernel asked for a refresh (its schedule, or start-up): join one in flight or send it. */
   function kernelRefresh() {
-    const sessionToken = kernel.text(handle, TEXT.TOKEN);
+    const sessionToken = kernel.text(handle, TEXT_TOKEN);
     const duration = orNull(kernel.refresh_duration(handle));
     const flight = flights.get(flightKey(sessionToken, duration)) ?? fly(sessionToken, duration, kernel.leading(handle));
-    if (flight.counted) signal(EVENT.REFRESH_DROPPED);
+    if (flight.counted) signal(EVENT_REFRESH_DROPPED);
     else count(flight, sessionToken, duration);
   }
 
@@ -349,7 +346,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     for (;;) {
       let flight = flights.get(flightKey(sessionToken, duration));
       if (!flight?.counted) {
-        signal(EVENT.REFRESH_BEGAN);
+        signal(EVENT_REFRESH_BEGAN);
         flight ??= fly(sessionToken, duration);
         count(flight, sessionToken, duration);
       }
@@ -368,7 +365,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   if (inBrowser && !optionsError) {
     host = createHost(publicToken, (kind, data) => onPage(kind, data));
     const cookie = readCookie(names.opaqueTokenCookieName);
-    const cached = readSnapshot(storage.get(host.key(KEY.STATE)));
+    const cached = readSnapshot(storage.get(host.key(KEY_STATE)));
     const matches = cookie && cached?.hash === fingerprint(cookie);
     if (matches && cached.objects.session) {
       state = { ...cached.objects, fromCache: true };
@@ -381,16 +378,16 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   }
 
   function open() {
-    const cached = readSnapshot(storage.get(host.key(KEY.STATE)));
+    const cached = readSnapshot(storage.get(host.key(KEY_STATE)));
     handle = kernel.open(
       [tab, random(), options.refreshIntervalMs, options.requestTimeoutMs, +options.keepSessionAlive, +(location.protocol === 'https:'),
         +names.availableToSubdomains, performance.now(), Date.now()],
-      names.opaqueTokenCookieName, names.jwtCookieName, names.path, names.domain, location.hostname,
-      readCookie(names.opaqueTokenCookieName), readCookie(names.jwtCookieName),
-      cached?.numbers ?? [], cached?.hash ?? '',
+      [names.opaqueTokenCookieName, names.jwtCookieName, names.path, names.domain, location.hostname,
+        readCookie(names.opaqueTokenCookieName) ?? '', readCookie(names.jwtCookieName) ?? ''].join('\n'),
+      cached?.numbers ?? [],
     );
     const startEffects = kernel.started(handle);
-    if (startEffects & EFFECT.ACCEPTED) kept = cached.objects;
+    if (startEffects & EFFECT_ACCEPTED) kept = cached.objects;
     early = null;
     host.attach();
     const before = state;
@@ -400,8 +397,8 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     // only about what the kernel sees differently.
     const differs = (a, b) => JSON.stringify(a) !== JSON.stringify(b);
     run(startEffects
-      | (differs(before.session, state.session) ? EFFECT.NOTIFY_SESSION : 0)
-      | (differs(before.user, state.user) ? EFFECT.NOTIFY_USER : 0));
+      | (differs(before.session, state.session) ? EFFECT_NOTIFY_SESSION : 0)
+      | (differs(before.user, state.user) ? EFFECT_NOTIFY_USER : 0));
     lead();
   }
 
@@ -453,27 +450,27 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     let wire = false;
     for (const [name, , flags] of r.fields) {
       const value = values[name];
-      if (flags & FLAG.IN_PATH) path = path.replace('{}', encodeURIComponent(value));
-      else if (!(flags & FLAG.OPTION_ONLY)) {
+      if (flags & FLAG_IN_PATH) path = path.replace('{}', encodeURIComponent(value));
+      else if (!(flags & FLAG_OPTION_ONLY)) {
         wire = true;
         if (value !== undefined) body[name] = value;
-        else if (flags & FLAG.PAGE_DEFAULT) body[name] = pageUrl();
+        else if (flags & FLAG_PAGE_DEFAULT) body[name] = pageUrl();
       }
     }
     let pkceKey;
     if (r.pkce) {
       const [phase, flow, setting] = r.pkce;
       const starts = phase === 'start';
-      pkceKey = host.key(KEY.PKCE + flow);
+      pkceKey = host.key(KEY_PKCE + flow);
       const required = starts && (!setting || (await bootstrapSettings())[setting] === true);
       const kept = storage.get(pkceKey);
       const action = kernel.pkce(starts, required, kept !== null);
-      if (action === PKCE.CREATE) {
+      if (action === PKCE_CREATE) {
         const pair = await pkcePair();
         storage.set(pkceKey, pair.verifier);
         body.code_challenge = pair.challenge;
-      } else if (action === PKCE.DISCARD) storage.remove(pkceKey);
-      else if (action === PKCE.SEND) body.code_verifier = kept;
+      } else if (action === PKCE_DISCARD) storage.remove(pkceKey);
+      else if (action === PKCE_SEND) body.code_verifier = kept;
     }
     if (r.verb === 'GO') return { path, body };
     if (sessionToken && r.signedInPath) path = r.signedInPath;
@@ -489,8 +486,8 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     const data = reply(answer);
     if (r.answer === 'S') {
       const auth = authOf(data);
-      step((mono, wall) => kernel.signed_in(handle, mono, wall, auth.token, auth.jwt,
-        authNumbers(auth, answer, values.session_duration_minutes)), auth.objects);
+      step((mono, wall) => kernel.answered(handle, mono, wall, undefined, false, 0, auth.token, auth.jwt,
+        authNumbers(auth, answer, values.session_duration_minutes), 0), auth.objects);
     } else {
       let user = data.__user;
       if (r.answer === 'U' && !isObject(user)) {
@@ -565,16 +562,16 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     if (!token()) return {};
     try {
       const data = await call('session.revoke', {});
-      signal(EVENT.SIGNED_OUT);
+      signal(EVENT_SIGNED_OUT);
       return data;
     } catch (e) {
       // A session the server no longer knows counts as revoked; with
       // forceClear the local session ends even when the server was not told.
       if (endsSession(e)) {
-        signal(EVENT.SIGNED_OUT);
+        signal(EVENT_SIGNED_OUT);
         return {};
       }
-      if (forceClear) signal(EVENT.SIGNED_OUT);
+      if (forceClear) signal(EVENT_SIGNED_OUT);
       throw e;
     }
   }
@@ -664,7 +661,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       getTokens: () => {
         if (!state.session) return null;
         if (!handle) return early && { session_token: early.token, session_jwt: early.jwt };
-        return { session_token: kernel.text(handle, TEXT.TOKEN), session_jwt: kernel.text(handle, TEXT.JWT) ?? '' };
+        return { session_token: kernel.text(handle, TEXT_TOKEN), session_jwt: kernel.text(handle, TEXT_JWT) ?? '' };
       },
       onChange: subscribe(listeners.session),
       authenticate: guard(refreshNow),

@@ -2,25 +2,62 @@
 // the WebAssembly kernel must agree on, and the page's own constants that
 // other modules share. src/contract.rs holds the kernel's side; its tests
 // read this file and fail when the two drift, so keep the simple
-// `export const NAME = …;` form.
+// `export const GROUP_NAME = …;` form (flat constants also let bundlers
+// inline them).
 
 /** Bits of what the kernel asks the page to carry out after an event. */
-export const EFFECT = { WRITE_COOKIES: 1, CLEAR_COOKIES: 2, PUBLISH: 4, NOTIFY_SESSION: 8, NOTIFY_USER: 16, REFRESH: 32, TIMER: 64, WAKE_LEADER: 128, STEAL: 256, BUSY: 512, NOTIFY_CACHE: 1024, ACCEPTED: 2048 };
+export const EFFECT_WRITE_COOKIES = 1;
+export const EFFECT_CLEAR_COOKIES = 2;
+export const EFFECT_PUBLISH = 4;
+export const EFFECT_NOTIFY_SESSION = 8;
+export const EFFECT_NOTIFY_USER = 16;
+export const EFFECT_REFRESH = 32;
+export const EFFECT_TIMER = 64;
+export const EFFECT_WAKE_LEADER = 128;
+export const EFFECT_STEAL = 256;
+export const EFFECT_BUSY = 512;
+export const EFFECT_NOTIFY_CACHE = 1024;
+export const EFFECT_ACCEPTED = 2048;
 
 /** What the page tells the kernel happened. */
-export const EVENT = { TIMER: 0, LEADER: 1, LOST: 2, VISIBLE: 3, ONLINE: 4, RESTORED: 5, HIDDEN: 6, WAKE: 7, REFRESH_BEGAN: 9, REFRESH_DROPPED: 10, SIGNED_OUT: 11 };
+export const EVENT_TIMER = 0;
+export const EVENT_LEADER = 1;
+export const EVENT_LOST = 2;
+export const EVENT_VISIBLE = 3;
+export const EVENT_ONLINE = 4;
+export const EVENT_RESTORED = 5;
+export const EVENT_HIDDEN = 6;
+export const EVENT_WAKE = 7;
+export const EVENT_REFRESH_BEGAN = 9;
+export const EVENT_REFRESH_DROPPED = 10;
+export const EVENT_SIGNED_OUT = 11;
 
 /** Where each number of a snapshot sits in the kernel's arrays. */
-export const SNAPSHOT = { SEQ: 0, WRITER: 1, CLOCK: 2, SIGNED_IN: 3, EXPIRES_AT: 4, CONFIRMED_AT: 5, DURATION: 6, SESSION: 7, USER: 8, LEN: 9 };
+export const SNAPSHOT_SEQ = 0;
+export const SNAPSHOT_WRITER = 1;
+export const SNAPSHOT_CLOCK = 2;
+export const SNAPSHOT_SIGNED_IN = 3;
+export const SNAPSHOT_EXPIRES_AT = 4;
+export const SNAPSHOT_CONFIRMED_AT = 5;
+export const SNAPSHOT_DURATION = 6;
+export const SNAPSHOT_SESSION = 7;
+export const SNAPSHOT_USER = 8;
+export const SNAPSHOT_HASH = 9;
+export const SNAPSHOT_LEN = 10;
 
 /** The kernel's texts. */
-export const TEXT = { HASH: 0, TOKEN: 1, JWT: 2 };
+export const TEXT_TOKEN = 1;
+export const TEXT_JWT = 2;
 
 /** Bits of the kernel's error classification. */
-export const CLASS = { RETRYABLE: 1, ENDS_SESSION: 2 };
+export const CLASS_RETRYABLE = 1;
+export const CLASS_ENDS_SESSION = 2;
 
 /** What to do with a redirect flow's PKCE verifier. */
-export const PKCE = { NOTHING: 0, CREATE: 1, DISCARD: 2, SEND: 3 };
+export const PKCE_NOTHING = 0;
+export const PKCE_CREATE = 1;
+export const PKCE_DISCARD = 2;
+export const PKCE_SEND = 3;
 
 /** The error type of a response the page cannot read. */
 export const INVALID_RESPONSE = 'invalid_response';
@@ -39,15 +76,23 @@ export const URL_SIGN_IN = { magic_links: 'magic_links.authenticate', oauth: 'oa
 export const KINDS = 'eptscdlomunjabikv';
 
 /** The field flags of the table's rows. */
-export const FLAG = { REQUIRED: 1, PAGE_DEFAULT: 2, IN_PATH: 4, OPTION_ONLY: 8 };
+export const FLAG_REQUIRED = 1;
+export const FLAG_PAGE_DEFAULT = 2;
+export const FLAG_IN_PATH = 4;
+export const FLAG_OPTION_ONLY = 8;
 
 // ---- the page's own constants (not read by the kernel)
 
 /** The version of the cached snapshot's format in localStorage. */
-export const SNAPSHOT_VERSION = 2;
+export const CACHE_VERSION = 2;
 
 /** localStorage keys and lock/channel names: `latchkey:<public token>:<suffix>`. */
-export const KEY = { STATE: 'state', LEASE: 'leader', DEVICE: 'device', PKCE: 'pkce:', LOCK: 'refresh', CHANNEL: 'channel' };
+export const KEY_STATE = 'state';
+export const KEY_LEASE = 'leader';
+export const KEY_DEVICE = 'device';
+export const KEY_PKCE = 'pkce:';
+export const KEY_LOCK = 'refresh';
+export const KEY_CHANNEL = 'channel';
 
 /** The providers `client.oauth` has a namespace for. */
 export const OAUTH_PROVIDERS = ['google', 'github', 'microsoft', 'apple', 'facebook', 'gitlab', 'discord', 'slack', 'linkedin', 'twitter'];
@@ -56,21 +101,26 @@ export const OAUTH_PROVIDERS = ['google', 'github', 'microsoft', 'apple', 'faceb
 export const COOKIE_DEFAULTS = { opaqueTokenCookieName: 'stytch_session', jwtCookieName: 'stytch_session_jwt', path: '/' };
 
 /** Why a request got no answer. */
-export const FAILURE = { OFFLINE: 'offline', UNREACHABLE: 'unreachable', TIMEOUT: 'timeout' };
+export const FAILURE_OFFLINE = 'offline';
+export const FAILURE_UNREACHABLE = 'unreachable';
+export const FAILURE_TIMEOUT = 'timeout';
 
-/** Token → fingerprint pairs both implementations must give. */
-export const FINGERPRINT_VECTORS = ['', '811c9dc5050c5d1f', 'a', 'e40c292c70772d5a', 'session-token-test-0123456789abcdef0123456789ab', '03c0a0e1a7e582bb', 'tok', 'a210d45dbc45a383', 'é→', 'e252740d3796018b'];
+/** Text → fingerprint pairs both implementations must give. */
+export const FINGERPRINT_VECTORS = ['', '4542716992070027', 'a', '8023708208598757', 'session-token-test-0123456789abcdef0123456789ab', '132027767913648', 'tok', '5702181314857140', 'é→', '7963000391004864'];
 
 /**
- * The cached snapshot proves which session cookie it belongs to by this
- * fingerprint of the token (FNV-1a over its UTF-8 bytes, from two bases, as
- * 16 hex digits); src/contract.rs has the same function.
+ * A 53-bit fingerprint of a text (FNV-1a over its UTF-8 bytes from two
+ * bases, 32 + 21 bits): the cached snapshot proves which session cookie it
+ * belongs to with the token's fingerprint, and the kernel tells whether the
+ * session or user object changed by theirs. src/contract.rs has the same
+ * function.
  */
-export function fingerprint(token) {
-  let out = '';
-  for (let hash of [0x811c9dc5, 0x050c5d1f]) {
-    for (const byte of new TextEncoder().encode(token)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-    out += hash.toString(16).padStart(8, '0');
+export function fingerprint(text) {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (const byte of new TextEncoder().encode(text)) {
+    a = Math.imul(a ^ byte, 0x01000193) >>> 0;
+    b = Math.imul(b ^ byte, 0x01000193) >>> 0;
   }
-  return out;
+  return a * 2 ** 21 + (b >>> 11);
 }

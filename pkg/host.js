@@ -2,7 +2,9 @@
 // cookies, storage, BroadcastChannel, Web Locks or a storage lease, timers,
 // page lifecycle events, WebAuthn encoding) and nothing that decides. Page
 // events reach the client through `deliver(kind, data)`.
-import { FAILURE, KEY } from './contract.js';
+import {
+  FAILURE_OFFLINE, FAILURE_TIMEOUT, FAILURE_UNREACHABLE, KEY_CHANNEL, KEY_DEVICE, KEY_LOCK, KEY_STATE,
+} from './contract.js';
 
 // The SDK version reported in X-SDK-Client; kept equal to package.json by a test.
 export const VERSION = '0.1.0';
@@ -59,8 +61,8 @@ export const storage = {
  */
 export function createHost(publicToken, deliver) {
   const key = (suffix) => `latchkey:${publicToken}:${suffix}`;
-  let persistentId = storage.get(key(KEY.DEVICE));
-  if (!persistentId) storage.set(key(KEY.DEVICE), (persistentId = `persistent-id-${uuid()}`));
+  let persistentId = storage.get(key(KEY_DEVICE));
+  if (!persistentId) storage.set(key(KEY_DEVICE), (persistentId = `persistent-id-${uuid()}`));
   const appSessionId = `app-session-id-${uuid()}`;
   // The channel is closed while the page sits in the back/forward cache:
   // Chromium evicts a cached page that a message reaches, and the client
@@ -68,7 +70,7 @@ export function createHost(publicToken, deliver) {
   let channel = null;
   const openChannel = () => {
     if (channel || typeof BroadcastChannel !== 'function') return;
-    channel = new BroadcastChannel(key(KEY.CHANNEL));
+    channel = new BroadcastChannel(key(KEY_CHANNEL));
     channel.onmessage = (e) => { if (typeof e.data === 'string') deliver('message', e.data); };
   };
   const closeChannel = () => {
@@ -81,7 +83,7 @@ export function createHost(publicToken, deliver) {
     if (delayMs >= 0) timers[kind] = setTimeout(() => deliver(kind), delayMs);
   };
   const listeners = {
-    storage: (e) => { if (e.key === key(KEY.STATE) && e.newValue !== null) deliver('storage', e.newValue); },
+    storage: (e) => { if (e.key === key(KEY_STATE) && e.newValue !== null) deliver('storage', e.newValue); },
     online: () => deliver('online'),
     pageshow: (e) => {
       if (!e.persisted) return;
@@ -94,7 +96,7 @@ export function createHost(publicToken, deliver) {
     },
     visibilitychange: () => { if (document.visibilityState === 'visible') deliver('visible'); },
   };
-  const lockName = key(KEY.LOCK);
+  const lockName = key(KEY_LOCK);
   const locks = globalThis.navigator?.locks;
   // The held lock: `free` ends it; `clientId` tells it apart in a query.
   let lock = null;
@@ -191,7 +193,7 @@ export function createHost(publicToken, deliver) {
         const response = await fetch(url, { method, headers, body, credentials: 'include', signal: abort.signal });
         return { status: response.status, date: response.headers.get('date'), text: await response.text() };
       } catch {
-        return { failure: abort.signal.aborted ? FAILURE.TIMEOUT : navigator.onLine === false ? FAILURE.OFFLINE : FAILURE.UNREACHABLE };
+        return { failure: abort.signal.aborted ? FAILURE_TIMEOUT : navigator.onLine === false ? FAILURE_OFFLINE : FAILURE_UNREACHABLE };
       } finally {
         clearTimeout(deadline);
       }

@@ -2,7 +2,7 @@
 // is sent, and refused with a validation error naming the field. One rule per
 // field kind of the kernel's method table (src/methods.rs), plus the options
 // of createClient.
-import { COOKIE_DEFAULTS, FLAG, OAUTH_PROVIDERS } from './contract.js';
+import { COOKIE_DEFAULTS, FLAG_REQUIRED, OAUTH_PROVIDERS } from './contract.js';
 import { LatchkeyError } from './errors.js';
 
 const refuse = (field, message) => new LatchkeyError({ kind: 'validation', field, retryable: false, message });
@@ -82,7 +82,7 @@ export function check(fields, options) {
   for (const [name, kind, flags] of fields) {
     const value = given[name];
     if (value === undefined || value === null) {
-      if (flags & FLAG.REQUIRED) throw refuse(name, 'is required');
+      if (flags & FLAG_REQUIRED) throw refuse(name, 'is required');
       continue;
     }
     const problem = RULES[kind](value);

@@ -77,14 +77,10 @@ fn session_cookie(token: Option<String>, jwt: Option<String>) -> Option<Cookie> 
     })
 }
 
-/// A shared snapshot from its numbers (see `contract::snapshot`) and the
-/// token's fingerprint.
-fn snapshot(numbers: &[f64], hash: &str) -> Option<Snapshot> {
-    if numbers.len() != layout::LEN {
-        return None;
-    }
-    let fingerprint: Option<[u8; 16]> = hash.as_bytes().try_into().ok();
-    let auth = fingerprint
+/// A shared snapshot from its numbers (see `contract::snapshot`).
+fn snapshot(numbers: &[f64]) -> Option<Snapshot> {
+    let numbers: &[f64; layout::LEN] = numbers.try_into().ok()?;
+    let auth = key(numbers[layout::HASH])
         .filter(|_| numbers[layout::SIGNED_IN] == 1.0)
         .map(|hash| Auth {
             token: None,
@@ -122,24 +118,18 @@ fn auth_data(token: String, jwt: String, numbers: &[f64]) -> (AuthData, Option<i
 
 /// Opens a kernel and returns its handle. `config`: tab id, a random u32,
 /// refresh interval ms, request timeout ms, keepSessionAlive (0/1), https
-/// (0/1), availableToSubdomains (0/1), then the clocks (mono, wall). The
-/// cookie is what the page holds now; `cached` is empty when there is no
-/// cached snapshot.
+/// (0/1), availableToSubdomains (0/1), then the clocks (mono, wall).
+/// `texts`, one per line: the token and JWT cookie names, the cookie path,
+/// the cookie domain (may be empty), the page's hostname, then the token
+/// and JWT the cookies hold now (empty: none). `cached`: the cached
+/// snapshot's numbers, empty when there is none.
 #[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn open(
-    config: &[f64],
-    token_cookie_name: String,
-    jwt_cookie_name: String,
-    path: String,
-    domain: String,
-    hostname: String,
-    cookie_token: Option<String>,
-    cookie_jwt: Option<String>,
-    cached: &[f64],
-    cached_hash: &str,
-) -> u32 {
+pub fn open(config: &[f64], texts: &str, cached: &[f64]) -> u32 {
     let at = |i: usize| config.get(i).copied().unwrap_or(0.0);
+    let mut lines = texts.split('\n').map(String::from);
+    let mut next = || lines.next().unwrap_or_default();
+    let (opaque_token_name, jwt_name, path, domain, hostname) = (next(), next(), next(), next(), next());
+    let (token, jwt) = (next(), next());
     let machine_config = Config {
         policy: RefreshPolicy {
             interval_ms: at(2) as i64,
@@ -152,14 +142,14 @@ pub fn open(
         at(0) as u32,
         at(1) as u32,
         now(at(7), at(8)),
-        session_cookie(cookie_token, cookie_jwt),
-        snapshot(cached, cached_hash),
+        session_cookie(Some(token), Some(jwt)),
+        snapshot(cached),
     );
     let kernel = Kernel {
         machine,
         cookies: CookieOptions {
-            opaque_token_name: token_cookie_name,
-            jwt_name: jwt_cookie_name,
+            opaque_token_name,
+            jwt_name,
             path,
             domain: Some(domain).filter(|d| !d.is_empty()),
             available_to_subdomains: at(6) == 1.0,
@@ -235,42 +225,26 @@ pub fn busy_for(handle: u32) -> f64 {
     with(handle, |k| k.machine.busy_for() as f64)
 }
 
-/// Another tab's snapshot (its numbers and token fingerprint).
+/// Another tab's snapshot (its numbers).
 #[wasm_bindgen]
-pub fn remote(handle: u32, mono: f64, wall: f64, numbers: &[f64], hash: &str) -> u32 {
-    let Some(shared) = snapshot(numbers, hash) else {
+pub fn remote(handle: u32, mono: f64, wall: f64, numbers: &[f64]) -> u32 {
+    let Some(shared) = snapshot(numbers) else {
         return 0;
     };
     with(handle, |k| k.machine.remote(now(mono, wall), shared))
 }
 
-/// A sign-in (any authenticate-type answer). `numbers` as in `auth_data`.
-#[allow(clippy::too_many_arguments)]
+/// An authenticate-type answer: to a sign-in (`sent` absent), or to a
+/// refresh sent with the token `sent`. It succeeded (`failed` false: the
+/// tokens, and `numbers` as in `auth_data`) or failed (`class` from
+/// `classify`). `random` spreads retries.
 #[wasm_bindgen]
-pub fn signed_in(
+#[allow(clippy::too_many_arguments)]
+pub fn answered(
     handle: u32,
     mono: f64,
     wall: f64,
-    token: String,
-    jwt: String,
-    numbers: &[f64],
-) -> u32 {
-    let (data, date, duration) = auth_data(token, jwt, numbers);
-    with(handle, |k| {
-        k.machine
-            .authenticated(now(mono, wall), data, duration, date)
-    })
-}
-
-/// A refresh sent with token `sent` succeeded (`failed` false, and the
-/// data) or failed (`class` from `classify`). `numbers` as in `auth_data`.
-#[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn refreshed(
-    handle: u32,
-    mono: f64,
-    wall: f64,
-    sent: &str,
+    sent: Option<String>,
     failed: bool,
     class: u32,
     token: String,
@@ -279,15 +253,18 @@ pub fn refreshed(
     random: u32,
 ) -> u32 {
     let (data, date, duration) = auth_data(token, jwt, numbers);
-    let result = if failed {
-        Err(class & contract::class::ENDS_SESSION != 0)
-    } else {
-        Ok((data, date))
-    };
-    let sent = contract::fingerprint(sent);
-    with(handle, |k| {
-        k.machine
-            .refresh_finished(now(mono, wall), sent, result, duration, random)
+    let now = now(mono, wall);
+    with(handle, |k| match sent {
+        None => k.machine.authenticated(now, data, duration, date),
+        Some(sent) => {
+            let result = if failed {
+                Err(class & contract::class::ENDS_SESSION != 0)
+            } else {
+                Ok((data, date))
+            };
+            k.machine
+                .refresh_finished(now, contract::fingerprint(&sent), result, duration, random)
+        }
     })
 }
 
@@ -356,6 +333,7 @@ pub fn snapshot_numbers(handle: u32) -> Vec<f64> {
             out[layout::DURATION] = number(auth.duration_minutes);
             out[layout::SESSION] = auth.session.map_or(f64::NAN, |k| k as f64);
             out[layout::USER] = auth.user.map_or(f64::NAN, |k| k as f64);
+            out[layout::HASH] = auth.hash as f64;
         }
         out
     })
@@ -367,7 +345,6 @@ pub fn text(handle: u32, which: u32) -> Option<String> {
     with(handle, |k| {
         let auth = k.machine.snapshot().auth.as_ref()?;
         match which {
-            text::HASH => core::str::from_utf8(&auth.hash).ok().map(Into::into),
             text::TOKEN => auth.token.clone(),
             text::JWT => Some(auth.jwt.clone()).filter(|j| !j.is_empty()),
             _ => None,

@@ -73,13 +73,13 @@ pub mod snapshot {
     /// The fingerprints of the session and user objects (NaN: none yet).
     pub const SESSION: usize = 7;
     pub const USER: usize = 8;
-    pub const LEN: usize = 9;
+    /// The fingerprint of the session token.
+    pub const HASH: usize = 9;
+    pub const LEN: usize = 10;
 }
 
 /// The texts `text` gives out.
 pub mod text {
-    /// The session token's fingerprint (see `fingerprint`).
-    pub const HASH: u32 = 0;
     pub const TOKEN: u32 = 1;
     pub const JWT: u32 = 2;
 }
@@ -104,25 +104,21 @@ pub mod pkce {
 /// The error type the page reports for a response it cannot read.
 pub const INVALID_RESPONSE: &str = "invalid_response";
 
-/// FNV-1a over the token's bytes, twice with different bases, as 16 hex
-/// digits: the cached snapshot proves which cookie it belongs to without
-/// holding the token. (The token is 256 random bits, so 64 bits of a fast
-/// hash reveal nothing usable; anyone who can read the cache can read the
-/// cookie anyway.) `pkg/contract.js` has the same function for the start-up
-/// read that happens before the module is loaded.
-pub fn fingerprint(token: &str) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    for (half, basis) in [0x811c_9dc5u32, 0x050c_5d1f].into_iter().enumerate() {
-        let mut hash = basis;
-        for byte in token.bytes() {
-            hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
-        }
-        for i in 0..8 {
-            let nibble = (hash >> (28 - 4 * i)) & 15;
-            out[half * 8 + i] = b"0123456789abcdef"[nibble as usize];
-        }
+/// A 53-bit fingerprint of a text (FNV-1a over its UTF-8 bytes from two
+/// bases, 32 + 21 bits; exact in a JS number). The cached snapshot proves
+/// which session cookie it belongs to with the token's fingerprint, without
+/// holding the token: the token is 256 random bits, so 53 bits of a fast
+/// hash reveal nothing usable, and anyone who can read the cache can read
+/// the cookie anyway. `pkg/contract.js` has the same function for the
+/// start-up read that happens before the module is loaded, and for the
+/// fingerprints of the session and user objects.
+pub fn fingerprint(text: &str) -> u64 {
+    let [mut a, mut b] = [0x811c_9dc5u32, 0x050c_5d1f];
+    for byte in text.bytes() {
+        a = (a ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+        b = (b ^ u32::from(byte)).wrapping_mul(0x0100_0193);
     }
-    out
+    (u64::from(a) << 21) | u64::from(b >> 11)
 }
 
 #[cfg(test)]
@@ -142,19 +138,15 @@ mod tests {
         &rest[rest.find(" = ").unwrap() + 3..end]
     }
 
-    /// `{ A: 1, B: 2 }` as pairs.
-    fn js_numbers(name: &str) -> Vec<(String, u32)> {
-        js_const(name)
-            .trim_matches(|c| c == '{' || c == '}' || char::is_whitespace(c))
-            .split(',')
-            .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .map(|entry| {
-                let (key, value) = entry.split_once(':').expect("KEY: value");
-                (
-                    key.trim().to_string(),
-                    value.trim().parse().expect("a number"),
-                )
+    /// Every `export const GROUP_NAME = <number>;` of `group`, in order.
+    fn js_numbers(group: &str) -> Vec<(String, u32)> {
+        let prefix = format!("export const {group}_");
+        JS.lines()
+            .filter_map(|line| line.strip_prefix(&prefix))
+            .map(|rest| {
+                let (key, value) = rest.split_once(" = ").expect("NAME = value");
+                let value = value.trim_end_matches(';');
+                (key.to_string(), value.parse().expect("a number"))
             })
             .collect()
     }
@@ -237,13 +229,13 @@ mod tests {
                 ("DURATION", DURATION as u32),
                 ("SESSION", SESSION as u32),
                 ("USER", USER as u32),
+                ("HASH", HASH as u32),
                 ("LEN", LEN as u32),
             ],
         );
         same(
             "TEXT",
             &[
-                ("HASH", text::HASH),
                 ("TOKEN", text::TOKEN),
                 ("JWT", text::JWT),
             ],
@@ -326,10 +318,10 @@ mod tests {
     #[test]
     fn the_fingerprint_matches_the_js_vectors() {
         let vectors = js_strings("FINGERPRINT_VECTORS");
-        assert!(vectors.len() >= 4, "{vectors:?}");
+        assert!(vectors.len() >= 8, "{vectors:?}");
         for pair in vectors.chunks(2) {
-            let got = fingerprint(&pair[0]);
-            assert_eq!(core::str::from_utf8(&got).unwrap(), pair[1], "{pair:?}");
+            assert_eq!(fingerprint(&pair[0]).to_string(), pair[1], "{pair:?}");
+            assert!(fingerprint(&pair[0]) < 1 << 53);
         }
     }
 }

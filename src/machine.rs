@@ -97,7 +97,7 @@ pub struct Machine {
     /// The fingerprint of the token this tab last wrote to the cookies
     /// (`None` after it cleared them): when the tabs settle on another state,
     /// the tab mends only what it wrote itself.
-    wrote_cookie: Option<[u8; 16]>,
+    wrote_cookie: Option<u64>,
     /// The effects of the event being handled, returned when it ends.
     fx: u32,
 }
@@ -248,7 +248,7 @@ impl Machine {
     pub fn refresh_finished(
         &mut self,
         now: Now,
-        sent: [u8; 16],
+        sent: u64,
         result: Result<(AuthData, Option<i64>), bool>,
         requested_duration: Option<i64>,
         random: u32,
@@ -416,10 +416,11 @@ impl Machine {
     }
 
     /// The grace a follower gives a late leader before taking over: half an
-    /// interval, at most 30 s (with the default 3-minute interval a takeover
-    /// then comes before the 5-minute JWT runs out).
+    /// interval, at least a second (a busy page's timers run late) and at
+    /// most 30 s (with the default 3-minute interval a takeover then comes
+    /// before the 5-minute JWT runs out).
     fn grace_ms(&self) -> i64 {
-        (self.config.policy.interval_ms / 2).min(30_000)
+        (self.config.policy.interval_ms / 2).clamp(1_000, 30_000)
     }
 
     fn overdue(&self, now: Now) -> bool {

@@ -14,7 +14,7 @@ pub struct Auth {
     pub jwt: String,
     /// The token's fingerprint (`contract::fingerprint`): shared, so that a
     /// tab can tell whether the cookie holds this session.
-    pub hash: [u8; 16],
+    pub hash: u64,
     /// The session object's fingerprint (the page keeps the object); `None`
     /// until the server has confirmed tokens that came from a cookie or from
     /// `updateSession`.

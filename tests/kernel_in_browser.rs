@@ -19,7 +19,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen(module = "/pkg/contract.js")]
 extern "C" {
     #[wasm_bindgen(js_name = fingerprint)]
-    fn js_fingerprint(token: &str) -> String;
+    fn js_fingerprint(token: &str) -> f64;
 }
 
 fn document() -> web_sys::HtmlDocument {
@@ -47,49 +47,53 @@ fn now() -> (f64, f64) {
 
 /// A kernel with cookie names of its own (tests share one page), opened
 /// with whatever cookie the page holds under them.
-fn open(prefix: &str, cached: &[f64], hash: &str) -> u32 {
+fn open(prefix: &str, cached: &[f64]) -> u32 {
     let token = format!("{prefix}_session");
     let jwt = format!("{prefix}_jwt");
     let read = |name: &str| {
         jar().split("; ").find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(String::from))
     };
     let (mono, wall) = now();
-    bindings::open(
-        &[7.0, 1.0, 180_000.0, 20_000.0, 0.0, 0.0, 0.0, mono, wall],
+    let hostname = web_sys::window().unwrap().location().hostname().unwrap();
+    let texts = [
         token.clone(),
         jwt.clone(),
         "/".into(),
         String::new(),
-        web_sys::window().unwrap().location().hostname().unwrap(),
-        read(&token),
-        read(&jwt),
-        cached,
-        hash,
-    )
+        hostname,
+        read(&token).unwrap_or_default(),
+        read(&jwt).unwrap_or_default(),
+    ]
+    .join("\n");
+    bindings::open(&[7.0, 1.0, 180_000.0, 20_000.0, 0.0, 0.0, 0.0, mono, wall], &texts, cached)
 }
 
 fn sign_in(handle: u32, token: &str, expires_in_ms: f64) -> u32 {
     let (mono, wall) = now();
-    bindings::signed_in(
+    bindings::answered(
         handle,
         mono,
         wall,
+        None,
+        false,
+        0,
         token.into(),
         format!("jwt.of.{token}"),
         &[wall + expires_in_ms, f64::NAN, wall, 60.0, 11.0, 12.0],
+        0,
     )
 }
 
 #[wasm_bindgen_test]
 fn chromium_keeps_the_session_cookies_the_kernel_writes_until_they_expire() {
-    let handle = open("kib_a", &[], "");
+    let handle = open("kib_a", &[]);
     let effects = sign_in(handle, "tok-a", 3_600_000.0);
     assert!(effects & effect::WRITE_COOKIES != 0);
     write_all(&bindings::cookies(handle, Date::now()));
     assert!(jar().contains("kib_a_session=tok-a"), "{}", jar());
     assert!(jar().contains("kib_a_jwt=jwt.of.tok-a"), "{}", jar());
     // An expiry in the past removes them at once: Chromium honours Max-Age.
-    let handle = open("kib_b", &[], "");
+    let handle = open("kib_b", &[]);
     sign_in(handle, "tok-b", -1_000.0);
     write_all(&bindings::cookies(handle, Date::now()));
     assert!(!jar().contains("kib_b_session"), "{}", jar());
@@ -97,7 +101,7 @@ fn chromium_keeps_the_session_cookies_the_kernel_writes_until_they_expire() {
 
 #[wasm_bindgen_test]
 fn every_removal_variant_is_a_cookie_string_chromium_applies() {
-    let handle = open("kib_c", &[], "");
+    let handle = open("kib_c", &[]);
     sign_in(handle, "tok-c", 3_600_000.0);
     write_all(&bindings::cookies(handle, Date::now()));
     assert!(jar().contains("kib_c_session=tok-c"));
@@ -123,23 +127,22 @@ fn date_parse_reads_every_expiry_the_kernel_formats() {
 #[wasm_bindgen_test]
 fn the_pages_fingerprint_is_the_kernels() {
     for token in ["", "a", "session-token-test-0123456789abcdef0123456789ab", "é→", "x".repeat(300).as_str()] {
-        let rust = fingerprint(token);
-        assert_eq!(js_fingerprint(token), core::str::from_utf8(&rust).unwrap(), "{token:?}");
+        assert_eq!(js_fingerprint(token), fingerprint(token) as f64, "{token:?}");
     }
 }
 
 #[wasm_bindgen_test]
 fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
-    let first = open("kib_d", &[], "");
+    let first = open("kib_d", &[]);
     sign_in(first, "tok-d", 3_600_000.0);
     write_all(&bindings::cookies(first, Date::now()));
     let cached = bindings::snapshot_numbers(first);
-    let hash = bindings::text(first, text::HASH).unwrap();
     assert!(cached[snapshot::SIGNED_IN] == 1.0 && cached[snapshot::SESSION] == 11.0);
+    assert_eq!(cached[snapshot::HASH], fingerprint("tok-d") as f64);
     bindings::close(first);
     assert_eq!(bindings::text(first, text::TOKEN), None, "a closed handle answers nothing");
 
-    let second = open("kib_d", &cached, &hash);
+    let second = open("kib_d", &cached);
     let effects = bindings::started(second);
     assert!(effects & effect::ACCEPTED != 0, "the cache belongs to the cookie");
     assert!(effects & effect::REFRESH != 0, "and is confirmed");
@@ -149,7 +152,7 @@ fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
 
     // Another cookie in the jar: the cache is not shown.
     document().set_cookie("kib_d_session=other-token; Path=/").unwrap();
-    let third = open("kib_d", &cached, &hash);
+    let third = open("kib_d", &cached);
     let effects = bindings::started(third);
     assert!(effects & effect::ACCEPTED == 0);
     assert!(bindings::snapshot_numbers(third)[snapshot::SESSION].is_nan());
