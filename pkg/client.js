@@ -116,7 +116,7 @@ function authOf(data) {
 function ceremonyError(e) {
   const name = e?.name ?? 'Error';
   const reason = { NotAllowedError: 'cancelled', AbortError: 'cancelled', InvalidStateError: 'already_registered', NotSupportedError: 'unsupported' }[name] ?? 'failed';
-  return new LatchkeyError({ kind: 'webauthn', reason, name, retryable: reason === 'cancelled', message: e?.message || 'The WebAuthn ceremony failed' });
+  return new LatchkeyError({ kind: 'webauthn', reason, exception: name, retryable: reason === 'cancelled', message: e?.message || 'The WebAuthn ceremony failed' });
 }
 
 const unsupported = () => ceremonyError({ name: 'NotSupportedError', message: 'This browser does not support WebAuthn (navigator.credentials)' });

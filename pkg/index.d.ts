@@ -85,7 +85,7 @@ export interface User {
   lock_expires_at: string | null;
 }
 
-export type FactorType = 'magic_link' | 'otp' | 'oauth' | 'password' | 'webauthn' | 'totp';
+export type FactorType = 'magic_link' | 'otp' | 'oauth' | 'password' | 'webauthn' | 'totp' | 'recovery_codes';
 
 export interface OAuthFactor {
   id: string;
@@ -102,6 +102,12 @@ export interface AuthenticationFactor {
   updated_at: string;
   email_factor?: { email_id: string; email_address: string };
   phone_number_factor?: { phone_id: string; phone_number: string };
+  /** After a passkey or security key (`delivery_method: 'webauthn_registration'`). */
+  webauthn_factor?: { webauthn_registration_id: string; domain: string; user_agent?: string };
+  /** After an authenticator-app code (`delivery_method: 'authenticator_app'`). */
+  authenticator_app_factor?: { totp_id: string };
+  /** After a TOTP recovery code (`delivery_method: 'recovery_code'`). */
+  recovery_code_factor?: { totp_recovery_code_id: string };
   /** `google_oauth_factor`, `github_oauth_factor`, … */
   [providerFactor: `${string}_oauth_factor`]: OAuthFactor | undefined;
 }
@@ -170,7 +176,21 @@ export interface LatchkeyUsageError extends ErrorBase {
   readonly kind: 'usage';
 }
 
-export type LatchkeyError = LatchkeyApiError | LatchkeyNetworkError | LatchkeyValidationError | LatchkeyUsageError;
+/** A WebAuthn ceremony (`navigator.credentials`) did not produce a credential. */
+export interface LatchkeyWebAuthnError extends ErrorBase {
+  readonly kind: 'webauthn';
+  /**
+   * `cancelled`: the person dismissed the prompt or it timed out (retryable);
+   * `unsupported`: this browser has no WebAuthn; `already_registered`: the
+   * authenticator already holds a credential of this user; `failed`: anything
+   * else the browser refused (e.g. a domain that is not the page's).
+   */
+  readonly reason: 'cancelled' | 'unsupported' | 'already_registered' | 'failed';
+  /** The browser's DOMException name, e.g. `NotAllowedError`. */
+  readonly exception: string;
+}
+
+export type LatchkeyError = LatchkeyApiError | LatchkeyNetworkError | LatchkeyValidationError | LatchkeyUsageError | LatchkeyWebAuthnError;
 
 /** Every promise of the SDK rejects with an instance of this class; `instanceof` narrows to the union. */
 export declare const LatchkeyError: {
@@ -293,6 +313,58 @@ export interface RevokeOptions {
   forceClear?: boolean;
 }
 
+export interface WebAuthnRegisterOptions {
+  /** The relying party: default the page's hostname. */
+  domain?: string;
+  authenticator_type?: 'platform' | 'cross-platform';
+  /** A passkey: a discoverable credential with user verification preferred. */
+  is_passkey?: boolean;
+  /** When given, the session the registration extends lasts this long. */
+  session_duration_minutes?: number;
+  override_id?: string;
+  override_name?: string;
+  override_display_name?: string;
+  /** Ask the server for base64url instead of standard base64 in the options. */
+  use_base64_url_encoding?: boolean;
+}
+
+export interface WebAuthnAuthenticateOptions extends SessionDurationOptions {
+  /** The relying party: default the page's hostname. */
+  domain?: string;
+  /** A passkey sign-in: no user needs to be known before the ceremony. */
+  is_passkey?: boolean;
+  /**
+   * Passkey autofill on an `<input autocomplete="username webauthn">`: the
+   * call waits for the person to pick a passkey there, and resolves `null`
+   * (sending nothing) where the browser has no autofill or the page no such input.
+   */
+  conditional_mediation?: boolean;
+  /** Skip the check for an `autocomplete*="webauthn"` input. */
+  disable_input_check?: boolean;
+  /** Aborts the ceremony. */
+  signal?: AbortSignal;
+}
+
+export interface WebAuthnUpdateOptions {
+  webauthn_registration_id: string;
+  name: string;
+}
+
+export interface TotpCreateOptions {
+  /** 5 to 1440: the authenticator app must confirm a code within this. */
+  expiration_minutes?: number;
+}
+
+export interface TotpAuthenticateOptions extends SessionDurationOptions {
+  /** The six digits the authenticator app shows. */
+  totp_code: string;
+}
+
+export interface TotpRecoverOptions extends SessionDurationOptions {
+  /** One of the codes given at creation, `xxxx-xxxx-xxxx`; each works once. */
+  recovery_code: string;
+}
+
 export interface UserUpdateOptions {
   name?: Name;
   untrusted_metadata?: { [key: string]: JsonValue };
@@ -400,6 +472,38 @@ export interface ResetByEmailStartResponse extends BaseResponse {
   email_id: string;
 }
 
+export interface WebAuthnAuthenticateResponse extends AuthenticateResponse {
+  webauthn_registration_id: string;
+}
+
+export interface WebAuthnUpdateResponse extends BaseResponse {
+  webauthn_registration: UserWebAuthnRegistration;
+}
+
+export interface TotpCreateResponse extends BaseResponse {
+  totp_id: string;
+  /** The shared secret, base32: shown once, never again. */
+  secret: string;
+  /** A PNG of the `otpauth://` URI, as a `data:image/png;base64,…` URL. */
+  qr_code: string;
+  recovery_codes: string[];
+  user_id: string;
+}
+
+export interface TotpAuthenticateResponse extends AuthenticateResponse {
+  totp_id: string;
+}
+
+export interface TotpRecoveryCodesResponse extends BaseResponse {
+  user_id: string;
+  totps: { totp_id: string; verified: boolean; recovery_codes: string[] }[];
+}
+
+export interface DeleteFactorResponse extends BaseResponse {
+  user_id: string;
+  user: User;
+}
+
 export type AuthenticateByUrlResult =
   | { handled: true; tokenType: 'magic_links'; data: MagicLinksAuthenticateResponse }
   | { handled: true; tokenType: 'oauth'; data: OAuthAuthenticateResponse }
@@ -459,6 +563,11 @@ export interface LatchkeyClient {
     get(): Promise<User>;
     update(options: UserUpdateOptions): Promise<UserUpdateResponse>;
     onChange(callback: (user: User | null) => void): Unsubscribe;
+    deleteEmail(email_id: string): Promise<DeleteFactorResponse>;
+    deletePhoneNumber(phone_id: string): Promise<DeleteFactorResponse>;
+    deleteTOTP(totp_id: string): Promise<DeleteFactorResponse>;
+    deleteOAuthRegistration(oauth_user_registration_id: string): Promise<DeleteFactorResponse>;
+    deleteWebauthnRegistration(webauthn_registration_id: string): Promise<DeleteFactorResponse>;
   };
 
   /** Called once per change of the session or the user. */
@@ -492,6 +601,25 @@ export interface LatchkeyClient {
 
   oauth: { [provider in OAuthProviderName]: OAuthProviderMethods } & {
     authenticate(token: string, options: SessionDurationOptions): Promise<OAuthAuthenticateResponse>;
+  };
+
+  webauthn: {
+    /** Registers a passkey or security key for the signed-in user (two requests around `navigator.credentials.create`). */
+    register(options?: WebAuthnRegisterOptions): Promise<WebAuthnAuthenticateResponse>;
+    /** Signs in (or adds the factor to the session) with a passkey or security key. */
+    authenticate(options: WebAuthnAuthenticateOptions): Promise<WebAuthnAuthenticateResponse | null>;
+    /** Renames a registration. */
+    update(options: WebAuthnUpdateOptions): Promise<WebAuthnUpdateResponse>;
+    /** Whether this browser offers passkeys in autofill. */
+    browserSupportsAutofill(): Promise<boolean>;
+  };
+
+  /** An authenticator app (TOTP) as a second factor; every call needs a session. */
+  totps: {
+    create(options?: TotpCreateOptions): Promise<TotpCreateResponse>;
+    authenticate(options: TotpAuthenticateOptions): Promise<TotpAuthenticateResponse>;
+    recoveryCodes(): Promise<TotpRecoveryCodesResponse>;
+    recover(options: TotpRecoverOptions): Promise<TotpAuthenticateResponse>;
   };
 
   /** The sign-in token in the URL (default: the current one), without consuming it. */

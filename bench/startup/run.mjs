@@ -10,8 +10,8 @@
 // Median and p95 over N loads with a warm HTTP cache (one context, the page
 // loaded before) and N cold ones (a new context each: empty HTTP and code
 // caches, the same cookies and localStorage). Three pages, loads interleaved:
-//   latchkey-pkg     the package as published (pkg/index.js → host.js,
-//                    dist/latchkey.js, dist/latchkey_bg.wasm: unbundled ESM)
+//   latchkey-pkg     the package as published (pkg/index.js and the modules
+//                    it imports, dist/latchkey_bg.wasm: unbundled ESM)
 //   latchkey-bundle  the same package bundled and minified by esbuild
 //   stytch           @stytch/vanilla-js/headless bundled the same way
 // Usage: node bench/startup/run.mjs [--loads 30]
@@ -62,7 +62,9 @@ const VARIANTS = {
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 const { stytchVersion } = await buildBundles(OUT);
-for (const file of ['index.js', 'host.js', 'dist/latchkey.js', 'dist/latchkey_bg.wasm']) {
+// The package's own file list: what npm would install.
+const packaged = JSON.parse(readFileSync(join(ROOT, 'pkg', 'package.json'), 'utf8')).files.filter((f) => /\.(js|wasm)$/.test(f));
+for (const file of packaged) {
   cpSync(join(ROOT, 'pkg', file), join(OUT, 'pkg', file), { recursive: true });
 }
 const template = readFileSync(join(import.meta.dirname, 'page.html'), 'utf8');

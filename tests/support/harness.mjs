@@ -119,8 +119,44 @@ export const CHROMIUM_ARGS = [
  * Headless Debian Chromium with CHROMIUM_ARGS, plus `args` (extra switches,
  * e.g. host resolver rules) and any other launch `options`.
  */
-export function launchBrowser({ args = [], ...options } = {}) {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...args], ...options });
+export async function launchBrowser({ args = [], ...options } = {}) {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...args], ...options });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...contextArgs) => guardTokens(await newContext(...contextArgs));
+  return browser;
+}
+
+/**
+ * Every context of every browser test checks, when it closes, that no
+ * session token or JWT the API handed out sits in any page's localStorage
+ * or sessionStorage (the package keeps them in the cookies only). A
+ * leaked token fails the test that closes the context.
+ */
+function guardTokens(context) {
+  const tokens = new Set();
+  context.on('response', async (response) => {
+    if (!/\/v1\//.test(response.url()) || !response.headers()['content-type']?.includes('json')) return;
+    try {
+      const body = await response.json();
+      for (const source of [body, body?.data]) {
+        for (const key of ['session_token', 'session_jwt']) if (typeof source?.[key] === 'string' && source[key]) tokens.add(source[key]);
+      }
+    } catch { /* a body that is gone or not JSON holds no token */ }
+  });
+  const close = context.close.bind(context);
+  context.close = async (...closeArgs) => {
+    const leaks = [];
+    for (const page of context.pages()) {
+      let stored = [];
+      try {
+        stored = await page.evaluate(() => [...Object.values(localStorage), ...Object.values(sessionStorage)]);
+      } catch { /* a crashed or blank page has no storage to read */ }
+      for (const token of tokens) if (stored.some((value) => value.includes(token))) leaks.push(token.slice(0, 12));
+    }
+    await close(...closeArgs);
+    if (leaks.length) throw new Error(`session tokens found in web storage: ${leaks.join(', ')}…`);
+  };
+  return context;
 }
 
 const CONTENT_TYPES = {

@@ -17,7 +17,7 @@ import {
   type SessionDurationOptions, type SessionTokens, type StrengthCheckOptions, type StrengthCheckResponse,
   type Unsubscribe, type User, type UserBiometricRegistration, type UserCryptoWallet, type UserEmail, type UserPassword,
   type UserPhoneNumber, type UserProvider, type UserTotp, type UserUpdateOptions, type UserUpdateResponse,
-  type UserWebAuthnRegistration,
+  type UserWebAuthnRegistration, type LatchkeyWebAuthnError,
 } from 'latchkey';
 
 // ---------------------------------------------------------------- type-level checks
@@ -155,6 +155,10 @@ function describe(e: unknown): string {
     case 'usage': {
       const usage: LatchkeyUsageError = e;
       return usage.message;
+    }
+    case 'webauthn': {
+      const ceremony: LatchkeyWebAuthnError = e;
+      return ceremony.reason;
     }
     default: {
       const never: never = e;
@@ -302,8 +306,8 @@ check<Equals<Result<LatchkeyClient['passwords']['strengthCheck']>, StrengthCheck
 check<Equals<Result<LatchkeyClient['oauth']['authenticate']>, OAuthAuthenticateResponse>>();
 check<Equals<Result<LatchkeyClient['oauth']['twitter']['start']>, { url: string }>>();
 check<Equals<Result<LatchkeyClient['authenticateByUrl']>, AuthenticateByUrlResult | null>>();
-check<Equals<LatchkeyError, LatchkeyApiError | LatchkeyNetworkError | LatchkeyValidationError | LatchkeyUsageError>>();
-check<Equals<LatchkeyError['kind'], 'api' | 'network' | 'validation' | 'usage'>>();
+check<Equals<LatchkeyError, LatchkeyApiError | LatchkeyNetworkError | LatchkeyValidationError | LatchkeyUsageError | LatchkeyWebAuthnError>>();
+check<Equals<LatchkeyError['kind'], 'api' | 'network' | 'validation' | 'usage' | 'webauthn'>>();
 check<Equals<keyof LatchkeyClient['oauth'], OAuthProviderName | 'authenticate'>>();
 
 // No `any` anywhere an app reads.
