@@ -1,4 +1,3 @@
-'use client';
 // `latchkey/react`: React bindings over the client's public API. Plain JS
 // (no JSX, no build step) that imports `react` only, so an app that never
 // imports this file never needs React, and server rendering needs no DOM.
@@ -8,6 +7,11 @@
 // StrictMode's double mount cannot start a second refresh loop or take a
 // second Web Lock. Hooks subscribe in useSyncExternalStore's subscribe and
 // unsubscribe in its cleanup, through one shared subscription per client.
+//
+// No 'use client' directive: a client cannot pass from a server component to
+// a client one as a prop (it is not serialisable), so the provider is always
+// rendered from the app's own client module; and Vite 8 warns about the
+// directive in every build.
 import { createContext, createElement, useContext, useSyncExternalStore } from 'react';
 
 const Latchkey = createContext(null);
