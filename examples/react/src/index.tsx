@@ -1,4 +1,4 @@
-// main.tsx
+// index.tsx
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createClient } from 'latchkey';
