@@ -43,10 +43,6 @@ function makeStore(client) {
   const listeners = new Set();
   let detach = null;
   let initialized = false;
-  // Starts as the server's snapshots: a signed-out page whose module is not
-  // ready yet reads equal to them, so hydration then has nothing to redo.
-  let session = SERVER_SESSION;
-  let user = SERVER_USER;
 
   const notify = () => {
     for (const listener of [...listeners]) listener();
@@ -56,6 +52,29 @@ function makeStore(client) {
     notify();
   };
   client.ready.then(settled, settled);
+
+  // One hook's snapshot, rebuilt only when its value, fromCache or
+  // isInitialized changed: React compares snapshots by identity, re-renders
+  // on a new one, and loops on one made at every call. A value handed out
+  // anew with the same content (today every session refresh brings a new
+  // user object too) keeps the snapshot, so useUser() does not re-render.
+  // It starts as the server's snapshot: a signed-out page whose module is
+  // not ready yet reads equal to it, and hydration has nothing to redo.
+  const snapshots = (name, initial, read) => {
+    let snapshot = initial;
+    let last = initial[name];
+    return () => {
+      const info = read();
+      const fromCache = info.fromCache === true;
+      let changed = fromCache !== snapshot.fromCache || initialized !== snapshot.isInitialized;
+      if (info[name] !== last) {
+        last = info[name];
+        changed ||= JSON.stringify(last) !== JSON.stringify(snapshot[name]);
+      }
+      if (changed) snapshot = Object.freeze({ [name]: last, fromCache, isInitialized: initialized });
+      return snapshot;
+    };
+  };
 
   return {
     // Stable for the client's lifetime: React resubscribes when it changes.
@@ -70,25 +89,8 @@ function makeStore(client) {
         }
       };
     },
-    // A new object only when a part changed: React compares snapshots by
-    // identity, re-renders on a new one, and loops on one made every call.
-    // The session and user objects keep their identity until they change.
-    session() {
-      const info = client.session.getInfo();
-      const fromCache = info.fromCache === true;
-      if (info.session !== session.session || fromCache !== session.fromCache || initialized !== session.isInitialized) {
-        session = Object.freeze({ session: info.session, fromCache, isInitialized: initialized });
-      }
-      return session;
-    },
-    user() {
-      const info = client.user.getInfo();
-      const fromCache = info.fromCache === true;
-      if (info.user !== user.user || fromCache !== user.fromCache || initialized !== user.isInitialized) {
-        user = Object.freeze({ user: info.user, fromCache, isInitialized: initialized });
-      }
-      return user;
-    },
+    session: snapshots('session', SERVER_SESSION, () => client.session.getInfo()),
+    user: snapshots('user', SERVER_USER, () => client.user.getInfo()),
   };
 }
 
