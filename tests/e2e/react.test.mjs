@@ -94,7 +94,7 @@ test('npm pack ships latchkey/react; a Vite + React + TypeScript app installs it
   assert.ok(!existsSync(join(app, 'node_modules', 'react')), 'npm installed react for the package');
   // This app's React: the repository's pinned copies (no registry needed).
   mkdirSync(join(app, 'node_modules', '@types'), { recursive: true });
-  for (const name of ['react', 'react-dom', 'scheduler', '@types/react', '@types/react-dom', 'csstype']) {
+  for (const name of ['react', 'react-dom', '@types/react', '@types/react-dom']) {
     symlinkSync(join(ROOT, 'node_modules', name), join(app, 'node_modules', name), 'dir');
   }
 
