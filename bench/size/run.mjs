@@ -1,7 +1,8 @@
 // bench/size: the release package's bytes (wasm after wasm-opt, JS minified;
 // raw, gzip -9, brotli) beside the incumbents' headless SDKs bundled the same
-// way (esbuild --bundle --minify --format=esm, browser, production). Reports;
-// never fails on a number. Usage: node bench/size/run.mjs [--no-build]
+// way (esbuild --bundle --minify --format=esm, browser, production), and what
+// importing latchkey/react adds (React left out). Reports; never fails on a
+// number. Usage: node bench/size/run.mjs [--no-build]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,9 +26,9 @@ const sizes = (bytes) => ({
   brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
 });
 
-async function bundle(entry) {
+async function bundle(entry, external = []) {
   const result = await build({
-    entryPoints: [join(HERE, 'entries', entry)],
+    entryPoints: [join(HERE, 'entries', entry)], external,
     bundle: true, minify: true, format: 'esm', platform: 'browser', write: false,
     conditions: ['production'], define: { 'process.env.NODE_ENV': '"production"' },
     nodePaths: [join(HERE, 'incumbents', 'node_modules')], logLevel: 'error',
@@ -36,8 +37,19 @@ async function bundle(entry) {
 }
 
 const wasm = sizes(readFileSync(join(ROOT, 'pkg', 'dist', 'latchkey_bg.wasm')));
-const js = sizes(await bundle('latchkey.mjs'));
+const coreJs = await bundle('latchkey.mjs');
+const js = sizes(coreJs);
 const ours = { wasm, js, total: { raw: wasm.raw + js.raw, gzip: wasm.gzip + js.gzip, brotli: wasm.brotli + js.brotli } };
+
+// latchkey/react: the core entry's bundle plus the bindings, minus the core
+// entry's bundle (compressed sizes do not add up, so both are measured).
+const withReact = sizes(await bundle('latchkey-react.mjs', ['react']));
+const react = {
+  js: withReact,
+  adds: Object.fromEntries(Object.keys(js).map((k) => [k, withReact[k] - js[k]])),
+  // The core entry must not grow for apps that do not import the bindings.
+  coreHasReact: /from\s*"react"|useSyncExternalStore/.test(coreJs.toString()),
+};
 
 const incumbents = {};
 for (const [name, entry] of [
@@ -53,6 +65,10 @@ console.log('\nLatchkey (release package)        raw        gzip       brotli');
 for (const [part, s] of Object.entries(ours)) {
   console.log(`  ${part.padEnd(30)} ${kb(s.raw).padStart(10)} ${kb(s.gzip).padStart(10)} ${kb(s.brotli).padStart(10)}`);
 }
+console.log('\nlatchkey/react (React itself excluded)   raw        gzip       brotli');
+console.log(`  ${'JS with the bindings'.padEnd(30)} ${kb(react.js.raw).padStart(10)} ${kb(react.js.gzip).padStart(10)} ${kb(react.js.brotli).padStart(10)}`);
+console.log(`  ${'added by latchkey/react'.padEnd(30)} ${`${react.adds.raw} B`.padStart(10)} ${`${react.adds.gzip} B`.padStart(10)} ${`${react.adds.brotli} B`.padStart(10)}`);
+console.log(`  core entry without it: ${react.coreHasReact ? 'CONTAINS the bindings' : 'no trace of the bindings'}`);
 console.log('\nIncumbents (esbuild --bundle --minify --format=esm)   gzip      ours/theirs');
 for (const [name, s] of Object.entries(incumbents)) {
   console.log(`  ${name.padEnd(32)} ${kb(s.gzip).padStart(10)}   ${(ours.total.gzip / s.gzip).toFixed(2)}x`);
@@ -80,6 +96,6 @@ for (const { item, bytes } of contributors) console.log(`  ${String(bytes).padSt
 
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench', 'results', 'size.json'), JSON.stringify({
-  date: new Date().toISOString(), ours, incumbents, contributors,
+  date: new Date().toISOString(), ours, react, incumbents, contributors,
 }, null, 2));
 console.log(`\nwritten: bench/results/size.json`);
