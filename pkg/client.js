@@ -5,28 +5,26 @@
 // and shapes the public API.
 import * as kernel from './dist/latchkey.js';
 import {
-  CLASS_ENDS_SESSION, CLASS_RETRYABLE, EFFECT_ACCEPTED, EFFECT_BUSY, EFFECT_CLEAR_COOKIES,
-  EFFECT_NOTIFY_CACHE, EFFECT_NOTIFY_SESSION, EFFECT_NOTIFY_USER, EFFECT_PUBLISH, EFFECT_REFRESH,
-  EFFECT_STEAL, EFFECT_TIMER, EFFECT_WAKE_LEADER, EFFECT_WRITE_COOKIES, EVENT_HIDDEN, EVENT_LEADER,
-  EVENT_LOST, EVENT_ONLINE, EVENT_REFRESH_BEGAN, EVENT_REFRESH_DROPPED, EVENT_RESTORED, EVENT_SIGNED_OUT,
-  EVENT_TIMER, EVENT_VISIBLE, EVENT_WAKE, FLAG_IN_PATH, FLAG_OPTION_ONLY, FLAG_PAGE_DEFAULT, INVALID_RESPONSE,
-  KEY_LEASE, KEY_PKCE, KEY_STATE, OAUTH_PROVIDERS, PKCE_CREATE, PKCE_DISCARD, PKCE_SEND, SNAPSHOT_CLOCK,
-  SNAPSHOT_CONFIRMED_AT, SNAPSHOT_DURATION, SNAPSHOT_EXPIRES_AT, SNAPSHOT_HASH, SNAPSHOT_SEQ,
-  SNAPSHOT_SESSION, SNAPSHOT_SIGNED_IN, CACHE_VERSION, SNAPSHOT_WRITER, TEXT_JWT, TEXT_TOKEN, URL_SIGN_IN,
-  fingerprint,
+  AT_BUSY_FOR, AT_FROM_CACHE, AT_LEADING, AT_REFRESH_DURATION, AT_SESSION, AT_TIMER, EFFECT_ACCEPTED,
+  EFFECT_BUSY, EFFECT_CLEAR_COOKIES, EFFECT_NOTIFY_CACHE, EFFECT_NOTIFY_SESSION, EFFECT_NOTIFY_USER,
+  EFFECT_PUBLISH, EFFECT_REFRESH, EFFECT_STEAL, EFFECT_TIMER, EFFECT_WAKE_LEADER, EFFECT_WRITE_COOKIES,
+  EVENT_HIDDEN, EVENT_LEADER, EVENT_LOST, EVENT_ONLINE, EVENT_REFRESH_BEGAN, EVENT_REFRESH_DROPPED,
+  EVENT_RESTORED, EVENT_SIGNED_OUT, EVENT_TIMER, EVENT_VISIBLE, EVENT_WAKE, FLAG_IN_PATH, FLAG_OPTION_ONLY,
+  FLAG_PAGE_DEFAULT, KEY_LEASE, KEY_PKCE, KEY_STATE, OAUTH_PROVIDERS, PKCE_CREATE, PKCE_DISCARD, PKCE_SEND,
+  TEXT_JWT, TEXT_TOKEN, URL_SIGN_IN, fingerprint,
 } from './contract.js';
-import { LatchkeyError, network, usage } from './errors.js';
-import { createHost, credentialJson, credentialOptions, fromBase64, pkcePair, readCookie, storage } from './host.js';
+import { authOf, classOf, endsSession, reply } from './answers.js';
+import { objectKey, readSnapshot, writeSnapshot } from './cache.js';
+import { LatchkeyError, usage } from './errors.js';
+import { createHost, pkcePair, readCookie, storage } from './host.js';
 import { check, clientOptions, optionsObject } from './validate.js';
+import { browserSupportsAutofill, ceremony, credentialJson, requireWebAuthn } from './webauthn.js';
 
 const NO_SESSION = 'There is no session: sign in first';
 const DESTROYED = 'This client was destroyed';
 const SIGNED_OUT = { session: null, user: null, fromCache: false };
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const orNaN = (n) => (typeof n === 'number' ? n : NaN);
-
-/** The kernel's stand-in for an object: the fingerprint of its JSON text. */
-const objectKey = (object) => (object ? fingerprint(JSON.stringify(object)) : NaN);
 const orNull = (n) => (Number.isNaN(n) ? null : n);
 
 // The method table, read from the kernel once per page.
@@ -45,85 +43,6 @@ function row(op) {
     }];
   }));
   return table.get(op);
-}
-
-/** The cached snapshot in storage, checked: `null` when absent, of another version, or damaged. */
-function readSnapshot(text) {
-  try {
-    const s = JSON.parse(text);
-    const a = s.auth;
-    const numberOrNull = (n) => n === null || Number.isFinite(n);
-    const objectOrNull = (o) => o === null || isObject(o);
-    if (s.v !== CACHE_VERSION || !Number.isSafeInteger(s.seq) || s.seq < 0 || !Number.isInteger(s.writer) || !Number.isFinite(s.clock)) return null;
-    if (a !== null && !(isObject(a) && Number.isSafeInteger(a.hash) && Number.isFinite(a.confirmed_at) && numberOrNull(a.expires_at)
-      && numberOrNull(a.duration) && objectOrNull(a.session) && objectOrNull(a.user))) return null;
-    return {
-      numbers: [s.seq, s.writer, s.clock, a ? 1 : 0, orNaN(a?.expires_at), orNaN(a?.confirmed_at), orNaN(a?.duration),
-        objectKey(a?.session), objectKey(a?.user), orNaN(a?.hash)],
-      hash: a?.hash,
-      objects: { session: a?.session ?? null, user: a?.user ?? null },
-      duration: a?.duration ?? null,
-    };
-  } catch {
-    return null;
-  }
-}
-
-/** The error for an answer this SDK cannot read (no `data`, no error body, no tokens). */
-const unreadable = (status, message) => apiError({ status_code: status, request_id: '', error_type: INVALID_RESPONSE, error_message: message, error_url: '' });
-
-function apiError(fields) {
-  const retryable = !!(kernel.classify(fields.status_code, fields.error_type) & CLASS_RETRYABLE);
-  return new LatchkeyError({ kind: 'api', message: fields.error_message, retryable, ...fields });
-}
-
-/** The `data` of an answer, or the error it (or its absence) means. */
-function reply(answer) {
-  if (answer.failure) throw network(answer.failure);
-  const { status, text } = answer;
-  let body;
-  try { body = JSON.parse(text); } catch { /* read below */ }
-  if (status >= 200 && status < 300) {
-    if (!isObject(body)) throw unreadable(status, 'The response is not a JSON object');
-    if (!isObject(body.data)) throw unreadable(status, 'The response has no `data` object');
-    return body.data;
-  }
-  const e = isObject(body) ? body : {};
-  const str = (v) => (typeof v === 'string' ? v : '');
-  if (!str(e.error_type)) throw unreadable(status, `The server answered HTTP ${status} without an error description`);
-  const code = Number.isInteger(e.status_code) && e.status_code >= 400 && e.status_code < 600 ? e.status_code : status;
-  throw apiError({ status_code: code, request_id: str(e.request_id), error_type: e.error_type, error_message: str(e.error_message), error_url: str(e.error_url) });
-}
-
-/** Whether an error proves the session is gone (the kernel's classification). */
-const endsSession = (e) => e.kind === 'api' && !!(kernel.classify(e.status_code, e.error_type) & CLASS_ENDS_SESSION);
-
-/** What an authenticate-type `data` establishes, for the kernel. */
-function authOf(data) {
-  const missing = (field) => unreadable(200, `The authenticate response has no valid ${field}`);
-  if (typeof data.session_token !== 'string' || !data.session_token) throw missing('session_token');
-  if (!isObject(data.session)) throw missing('session');
-  const expires = Date.parse(data.session.expires_at);
-  if (!Number.isFinite(expires)) throw missing('session.expires_at');
-  const user = isObject(data.user) ? data.user : isObject(data.__user) ? data.__user : null;
-  if (!user) throw missing('user');
-  const jwt = typeof data.session_jwt === 'string' ? data.session_jwt : '';
-  let iat = NaN;
-  try { iat = JSON.parse(new TextDecoder().decode(fromBase64(jwt.split('.')[1]))).iat * 1000; } catch { /* timing only */ }
-  return { token: data.session_token, jwt, objects: { session: data.session, user }, expires, iat: orNaN(iat) };
-}
-
-function ceremonyError(e) {
-  const name = e?.name ?? 'Error';
-  const reason = { NotAllowedError: 'cancelled', AbortError: 'cancelled', InvalidStateError: 'already_registered', NotSupportedError: 'unsupported' }[name] ?? 'failed';
-  return new LatchkeyError({ kind: 'webauthn', reason, exception: name, retryable: reason === 'cancelled', message: e?.message || 'The WebAuthn ceremony failed' });
-}
-
-const unsupported = () => ceremonyError({ name: 'NotSupportedError', message: 'This browser does not support WebAuthn (navigator.credentials)' });
-
-/** Whether the browser offers passkeys in autofill (conditional mediation). */
-export async function browserSupportsAutofill() {
-  try { return (await globalThis.PublicKeyCredential?.isConditionalMediationAvailable?.()) === true; } catch { return false; }
 }
 
 /**
@@ -177,19 +96,21 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     run(fx);
   }
 
-  /** The app-visible objects of the kernel's state: none until the server confirmed them. */
+  /** The kernel's numbers (`AT_*`) and the app-visible objects of its state: none until the server confirmed them. */
   function current() {
-    const n = kernel.snapshot_numbers(handle);
-    const session = Number.isNaN(n[SNAPSHOT_SESSION]) ? null : kept.session;
+    const n = kernel.numbers(handle, performance.now());
+    const session = Number.isNaN(n[AT_SESSION]) ? null : kept.session;
     return { session, user: session && kept.user, numbers: n };
   }
   const signal = (kind) => step((mono, wall) => kernel.event(handle, kind, mono, wall));
 
   function run(fx) {
+    const n = kernel.numbers(handle, performance.now());
     if (fx & EFFECT_WRITE_COOKIES) for (const c of kernel.cookies(handle, Date.now()).split('\n')) document.cookie = c;
     if (fx & EFFECT_CLEAR_COOKIES) for (const c of kernel.removals(handle).split('\n')) document.cookie = c;
     if (fx & EFFECT_PUBLISH) {
-      const text = snapshotText();
+      const { session, user } = current();
+      const text = writeSnapshot(n, session, user);
       storage.set(host.key(KEY_STATE), text);
       host.post(text);
     }
@@ -197,34 +118,16 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       const now = current();
       const session = fx & EFFECT_NOTIFY_SESSION ? now.session : state.session;
       const user = fx & EFFECT_NOTIFY_USER ? now.user : state.user;
-      state = { session, user, fromCache: kernel.from_cache(handle) };
+      state = { session, user, fromCache: !!n[AT_FROM_CACHE] };
       if (fx & EFFECT_NOTIFY_SESSION) emit(listeners.session, session);
       if (fx & EFFECT_NOTIFY_USER) emit(listeners.user, user);
       emit(listeners.state, { session, user });
     }
     if (fx & EFFECT_REFRESH) kernelRefresh();
-    if (fx & EFFECT_TIMER) host.setTimer('timer', kernel.timer(handle, performance.now()));
+    if (fx & EFFECT_TIMER) host.setTimer('timer', n[AT_TIMER]);
     if (fx & EFFECT_WAKE_LEADER) host.post('{"wake":1}');
     if (fx & EFFECT_STEAL) (host.hasLocks ? host.lead(true) : leaseTick(true));
-    if (fx & EFFECT_BUSY) host.post(`{"busy":${kernel.busy_for(handle)}}`);
-  }
-
-  function snapshotText() {
-    const { session, user, numbers: n } = current();
-    return JSON.stringify({
-      v: CACHE_VERSION,
-      seq: n[SNAPSHOT_SEQ],
-      writer: n[SNAPSHOT_WRITER],
-      clock: n[SNAPSHOT_CLOCK],
-      auth: n[SNAPSHOT_SIGNED_IN] ? {
-        hash: n[SNAPSHOT_HASH],
-        session,
-        user,
-        expires_at: orNull(n[SNAPSHOT_EXPIRES_AT]),
-        confirmed_at: n[SNAPSHOT_CONFIRMED_AT],
-        duration: orNull(n[SNAPSHOT_DURATION]),
-      } : null,
-    });
+    if (fx & EFFECT_BUSY) host.post(`{"busy":${n[AT_BUSY_FOR]}}`);
   }
 
   /** Another tab's message (BroadcastChannel) or state (storage event). */
@@ -272,7 +175,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     const current = storedLease();
     const [leads, until] = kernel.lease(tab, Date.now(), current.holder >>> 0, orNaN(current.until), takeOver);
     if (until) storage.set(leaseKey(), JSON.stringify({ holder: tab, until }));
-    if (!!leads !== kernel.leading(handle)) signal(leads ? EVENT_LEADER : EVENT_LOST);
+    if (leads !== kernel.numbers(handle, 0)[AT_LEADING]) signal(leads ? EVENT_LEADER : EVENT_LOST);
     host.setTimer('lease', 2000);
   }
   function release() {
@@ -323,8 +226,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       } catch (e) {
         error = e;
       }
-      const cls = error.kind === 'api' ? kernel.classify(error.status_code, error.error_type) : kernel.classify(0, '');
-      step((mono, wall) => kernel.answered(handle, mono, wall, sessionToken, true, cls, '', '', [], random()));
+      step((mono, wall) => kernel.answered(handle, mono, wall, sessionToken, true, classOf(error), '', '', [], random()));
     });
   }
   const random = () => crypto.getRandomValues(new Uint32Array(1))[0];
@@ -335,8 +237,9 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   /** The kernel asked for a refresh (its schedule, or start-up): join one in flight or send it. */
   function kernelRefresh() {
     const sessionToken = kernel.text(handle, TEXT_TOKEN);
-    const duration = orNull(kernel.refresh_duration(handle));
-    const flight = flights.get(flightKey(sessionToken, duration)) ?? fly(sessionToken, duration, kernel.leading(handle));
+    const n = kernel.numbers(handle, 0);
+    const duration = orNull(n[AT_REFRESH_DURATION]);
+    const flight = flights.get(flightKey(sessionToken, duration)) ?? fly(sessionToken, duration, n[AT_LEADING] === 1);
     if (flight.counted) signal(EVENT_REFRESH_DROPPED);
     else count(flight, sessionToken, duration);
   }
@@ -391,8 +294,8 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     early = null;
     host.attach();
     const before = state;
-    const { session, user } = current();
-    state = { session, user, fromCache: kernel.from_cache(handle) };
+    const { session, user, numbers: n } = current();
+    state = { session, user, fromCache: !!n[AT_FROM_CACHE] };
     // The page showed the cache before the module was ready: tell the app
     // only about what the kernel sees differently.
     const differs = (a, b) => JSON.stringify(a) !== JSON.stringify(b);
@@ -585,12 +488,10 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     return refreshed(sessionToken, null);
   }
 
-  const ceremonySupported = () => typeof globalThis.PublicKeyCredential === 'function' && !!navigator.credentials;
-
   async function register(given) {
     const v = check(row('webauthn.register').fields, given);
     if (!token()) throw usage(NO_SESSION);
-    if (!ceremonySupported()) throw unsupported();
+    requireWebAuthn();
     const start = await call('webauthn.register.start', {
       domain: v.domain ?? location.hostname,
       authenticator_type: v.authenticator_type,
@@ -601,12 +502,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       user_agent: navigator.userAgent,
       use_base64_url_encoding: v.use_base64_url_encoding,
     });
-    let credential;
-    try {
-      credential = await navigator.credentials.create({ publicKey: credentialOptions(start.public_key_credential_creation_options, true) });
-    } catch (e) {
-      throw e instanceof SyntaxError || e instanceof TypeError ? unreadable(200, 'The registration options are not valid JSON') : ceremonyError(e);
-    }
+    const credential = await ceremony(true, start.public_key_credential_creation_options);
     return call('webauthn.register.finish', { public_key_credential: credentialJson(credential), session_duration_minutes: v.session_duration_minutes });
   }
 
@@ -616,22 +512,16 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       throw new LatchkeyError({ kind: 'validation', field: 'signal', retryable: false, message: 'must be an AbortSignal' });
     }
     const v = check(row('webauthn.authenticate').fields, rest);
-    if (!ceremonySupported()) throw unsupported();
+    requireWebAuthn();
     if (v.conditional_mediation) {
       if (!(await browserSupportsAutofill())) return null;
       if (!v.disable_input_check && !document.querySelector("input[autocomplete*='webauthn']")) return null;
     }
     const start = await call('webauthn.authenticate.start', { domain: v.domain ?? location.hostname, return_passkey_credential_options: v.is_passkey });
-    let credential;
-    try {
-      credential = await navigator.credentials.get({
-        publicKey: credentialOptions(start.public_key_credential_request_options, false),
-        signal: abortSignal ?? new AbortController().signal,
-        ...(v.conditional_mediation ? { mediation: 'conditional' } : {}),
-      });
-    } catch (e) {
-      throw e instanceof SyntaxError || e instanceof TypeError ? unreadable(200, 'The authentication options are not valid JSON') : ceremonyError(e);
-    }
+    const credential = await ceremony(false, start.public_key_credential_request_options, {
+      signal: abortSignal ?? new AbortController().signal,
+      ...(v.conditional_mediation ? { mediation: 'conditional' } : {}),
+    });
     return call('webauthn.authenticate.finish', { public_key_credential: credentialJson(credential), session_duration_minutes: v.session_duration_minutes });
   }
 

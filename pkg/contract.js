@@ -32,18 +32,27 @@ export const EVENT_REFRESH_BEGAN = 9;
 export const EVENT_REFRESH_DROPPED = 10;
 export const EVENT_SIGNED_OUT = 11;
 
-/** Where each number of a snapshot sits in the kernel's arrays. */
-export const SNAPSHOT_SEQ = 0;
-export const SNAPSHOT_WRITER = 1;
-export const SNAPSHOT_CLOCK = 2;
-export const SNAPSHOT_SIGNED_IN = 3;
-export const SNAPSHOT_EXPIRES_AT = 4;
-export const SNAPSHOT_CONFIRMED_AT = 5;
-export const SNAPSHOT_DURATION = 6;
-export const SNAPSHOT_SESSION = 7;
-export const SNAPSHOT_USER = 8;
-export const SNAPSHOT_HASH = 9;
-export const SNAPSHOT_LEN = 10;
+/**
+ * Where each number sits in the kernel's arrays (`numbers`; up to SHARED,
+ * those `open` and `remote` take): the shared snapshot, then this tab's state.
+ */
+export const AT_SEQ = 0;
+export const AT_WRITER = 1;
+export const AT_CLOCK = 2;
+export const AT_SIGNED_IN = 3;
+export const AT_EXPIRES_AT = 4;
+export const AT_CONFIRMED_AT = 5;
+export const AT_DURATION = 6;
+export const AT_SESSION = 7;
+export const AT_USER = 8;
+export const AT_HASH = 9;
+export const AT_SHARED = 10;
+export const AT_FROM_CACHE = 10;
+export const AT_LEADING = 11;
+export const AT_BUSY_FOR = 12;
+export const AT_REFRESH_DURATION = 13;
+export const AT_TIMER = 14;
+export const AT_LEN = 15;
 
 /** The kernel's texts. */
 export const TEXT_TOKEN = 1;

@@ -200,31 +200,3 @@ export function createHost(publicToken, deliver) {
     },
   };
 }
-
-/** The WebAuthn options the server sent (a JSON string) with their binary fields as bytes. */
-export function credentialOptions(json, creating) {
-  const options = JSON.parse(json);
-  options.challenge = fromBase64(options.challenge);
-  const list = creating ? 'excludeCredentials' : 'allowCredentials';
-  options[list] = options[list]?.map((c) => ({ ...c, id: fromBase64(c.id) }));
-  if (creating) options.user = { ...options.user, id: fromBase64(options.user.id) };
-  return options;
-}
-
-/** A credential as Stytch's client sends it: JSON text, binary fields as base64url. */
-export function credentialJson(credential) {
-  const r = credential.response;
-  const b = (bytes) => (bytes ? base64url(bytes) : null);
-  const response = r.attestationObject
-    ? { clientDataJSON: b(r.clientDataJSON), attestationObject: b(r.attestationObject), transports: r.getTransports?.() ?? [] }
-    : { clientDataJSON: b(r.clientDataJSON), authenticatorData: b(r.authenticatorData), signature: b(r.signature), userHandle: b(r.userHandle) };
-  const extensions = credential.getClientExtensionResults?.() ?? {};
-  return JSON.stringify({
-    type: credential.type,
-    id: credential.id,
-    rawId: b(credential.rawId),
-    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
-    response,
-    clientExtensionResults: Object.fromEntries(Object.entries(extensions).filter(([k]) => ['appid', 'appidExclude', 'credProps'].includes(k))),
-  });
-}

@@ -8,7 +8,7 @@
 
 use js_sys::Date;
 use latchkey::bindings;
-use latchkey::contract::{effect, fingerprint, snapshot, text};
+use latchkey::contract::{at, effect, fingerprint, text};
 use latchkey::http_date::format_http_date;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -136,9 +136,10 @@ fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
     let first = open("kib_d", &[]);
     sign_in(first, "tok-d", 3_600_000.0);
     write_all(&bindings::cookies(first, Date::now()));
-    let cached = bindings::snapshot_numbers(first);
-    assert!(cached[snapshot::SIGNED_IN] == 1.0 && cached[snapshot::SESSION] == 11.0);
-    assert_eq!(cached[snapshot::HASH], fingerprint("tok-d") as f64);
+    let mut cached = bindings::numbers(first, 0.0);
+    cached.truncate(at::SHARED);
+    assert!(cached[at::SIGNED_IN] == 1.0 && cached[at::SESSION] == 11.0);
+    assert_eq!(cached[at::HASH], fingerprint("tok-d") as f64);
     bindings::close(first);
     assert_eq!(bindings::text(first, text::TOKEN), None, "a closed handle answers nothing");
 
@@ -146,7 +147,7 @@ fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
     let effects = bindings::started(second);
     assert!(effects & effect::ACCEPTED != 0, "the cache belongs to the cookie");
     assert!(effects & effect::REFRESH != 0, "and is confirmed");
-    assert!(bindings::from_cache(second));
+    assert_eq!(bindings::numbers(second, 0.0)[at::FROM_CACHE], 1.0);
     assert_eq!(bindings::text(second, text::TOKEN).as_deref(), Some("tok-d"));
     assert_eq!(bindings::text(second, text::JWT).as_deref(), Some("jwt.of.tok-d"));
 
@@ -155,6 +156,6 @@ fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
     let third = open("kib_d", &cached);
     let effects = bindings::started(third);
     assert!(effects & effect::ACCEPTED == 0);
-    assert!(bindings::snapshot_numbers(third)[snapshot::SESSION].is_nan());
+    assert!(bindings::numbers(third, 0.0)[at::SESSION].is_nan());
     assert_eq!(bindings::text(third, text::TOKEN).as_deref(), Some("other-token"));
 }

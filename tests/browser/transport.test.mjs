@@ -68,6 +68,15 @@ test('signed in, requests carry Basic public_token:session_token; ids persist pe
   assert.equal(new Set(ids.map((i) => i.event_id)).size, ids.length, 'a new event_id per request');
   assert.equal(new Set(ids.map((i) => i.app_session_id)).size, 1, 'one app_session_id per page load');
   assert.equal(new Set(ids.map((i) => i.persistent_id)).size, 1);
+  // Signed in, the blob names the user and the session, as Stytch's client's does.
+  const signUpBlob = ids[seen.findIndex((r) => r.path === '/sdk/v1/passwords')];
+  assert.equal('stytch_user_id' in signUpBlob, false, 'signed out: no user id');
+  assert.equal('stytch_session_id' in signUpBlob, false, 'signed out: no session id');
+  const getBlob = ids[seen.indexOf(get)];
+  assert.equal(getBlob.stytch_user_id, response.user_id);
+  assert.equal(getBlob.stytch_session_id, response.session.session_id);
+  assert.deepEqual(Object.keys(getBlob), ['event_id', 'app_session_id', 'persistent_id', 'client_sent_at', 'timezone',
+    'stytch_user_id', 'stytch_session_id', 'app', 'sdk'], 'the keys in the order of Stytch\'s client');
 
   const second = await openClient(context, server);
   const seenThere = captureHeaders(second);

@@ -42,8 +42,8 @@ test('npm pack holds the package files and nothing else', async () => {
   [packed] = JSON.parse(stdout);
   assert.equal(packed.name, 'latchkey');
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
-    'README.md', 'client.js', 'contract.js', 'dist/latchkey.js', 'dist/latchkey_bg.wasm', 'errors.js', 'host.js', 'index.d.ts',
-    'index.js', 'package.json', 'react.d.ts', 'react.js', 'validate.js',
+    'README.md', 'answers.js', 'cache.js', 'client.js', 'contract.js', 'dist/latchkey.js', 'dist/latchkey_bg.wasm', 'errors.js',
+    'host.js', 'index.d.ts', 'index.js', 'package.json', 'react.d.ts', 'react.js', 'validate.js', 'webauthn.js',
   ]);
 });
 
