@@ -156,12 +156,14 @@ async fn register_start(
             Some(AuthenticatorAttachment::CrossPlatform),
             "cross-platform",
         ),
-        Some(other) => return Err(ApiError::new(
-            ErrorType::InvalidAuthenticatorType,
-            format!(
+        Some(other) => {
+            return Err(ApiError::new(
+                ErrorType::InvalidAuthenticatorType,
+                format!(
                 "`authenticator_type` must be \"platform\" or \"cross-platform\" (got {other:?})."
             ),
-        )),
+            ))
+        }
     };
     let passkey = req.return_passkey_credential_options.unwrap_or(false);
     let base64url = req.use_base64_url_encoding.unwrap_or(false);
@@ -358,6 +360,20 @@ async fn register(
             ),
         )
     })?;
+    // The library refuses excluded credentials too, under a misleading
+    // error name; this names the case plainly.
+    let claimed_id = rp::base64url(credential.raw_id.as_ref());
+    if state
+        .db
+        .call(move |c| store::find_by_credential_id(c, &claimed_id))
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::new(
+            ErrorType::DuplicateWebauthnRegistration,
+            "This authenticator's credential is already registered.",
+        ));
+    }
     let registration_state: RegistrationState = serde_json::from_str(&pending.state)?;
     let core = rp::relying_party(
         &state.project.settings.project_name,
