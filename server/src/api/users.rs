@@ -234,10 +234,11 @@ impl FactorKind {
         }
     }
 
-    /// The frontend face deletes the six factors of protocol.md; passwords
-    /// and biometrics are removed through the backend only.
+    /// The frontend face deletes the seven factors of protocol.md (the
+    /// official SDK also has `deleteBiometricRegistration`); passwords are
+    /// removed through the backend only.
     fn backend_only(self) -> bool {
-        matches!(self, FactorKind::Password | FactorKind::Biometric)
+        matches!(self, FactorKind::Password)
     }
 
     fn not_found(self, id: &str) -> ApiError {
