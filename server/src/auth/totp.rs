@@ -122,12 +122,12 @@ pub fn qr_png_data_url(text: &str) -> ApiResult<String> {
 /// character uniform (rejection sampling): 36^12 ≈ 2^62 possibilities.
 pub fn new_recovery_code() -> String {
     let mut out = String::with_capacity(14);
-    let mut produced = 0;
+    let mut produced: usize = 0;
     while produced < 12 {
         for byte in ids::random_bytes::<16>() {
             // 252 = 7 × 36: bytes above it would favour the first characters.
             if byte < 252 && produced < 12 {
-                if produced > 0 && produced % 4 == 0 {
+                if produced > 0 && produced.is_multiple_of(4) {
                     out.push('-');
                 }
                 out.push(RECOVERY_ALPHABET[(byte % 36) as usize] as char);

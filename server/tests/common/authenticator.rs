@@ -252,7 +252,7 @@ pub fn decode(text: &str) -> Vec<u8> {
             c => c,
         })
         .collect();
-    while s.len() % 4 != 0 {
+    while !s.len().is_multiple_of(4) {
         s.push('=');
     }
     STANDARD.decode(s).expect("webauthn-json can decode it")
