@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help demo test tools wasm-target wasm-bindgen-cli node-deps chromium \
+.PHONY: help demo test tools wasm-target wasm-bindgen-cli node-deps chromium openssl-dev \
         pkg server lint fmt clean bench
 
 help:
@@ -24,7 +24,7 @@ help:
 	@echo "make test   run every test tier (lint, native, browser, end-to-end)"
 
 # --- tools -------------------------------------------------------------------
-tools: wasm-target wasm-bindgen-cli node-deps chromium
+tools: wasm-target wasm-bindgen-cli node-deps chromium openssl-dev
 
 wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
@@ -41,6 +41,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 chromium:
 	@if [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/chromium ]; then \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; \
+	fi
+
+# The server verifies WebAuthn with webauthn-rs-core, which links the system
+# OpenSSL (openssl-sys finds it through pkg-config).
+openssl-dev:
+	@if ! dpkg -s libssl-dev pkg-config >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y libssl-dev pkg-config; \
 	fi
 
 # --- builds ------------------------------------------------------------------

@@ -28,12 +28,30 @@ pub enum ErrorType {
     InvalidSessionCustomClaims,
     PkceMismatch,
     InvalidRedirectUrl,
+    InvalidDomain,
+    InvalidAuthenticatorType,
+    InvalidPublicKeyCredential,
+    DuplicateWebauthnRegistration,
+    EmptyWebauthnRegistrationName,
+    NoPendingWebauthnRegistration,
+    ActiveTotpExists,
+    InvalidTotpCode,
+    InvalidRecoveryCode,
+    RecoveryCodeUsedAsTotpCode,
+    TotpCodeUsedAsRecoveryCode,
+    CannotDeleteLastPrimaryFactor,
     // 401
     UnauthorizedCredentials,
     UnableToAuthMagicLink,
     UnableToAuthOtpCode,
     AttributeMismatch,
     ResetPassword,
+    UnableToRegisterWebauthnRegistration,
+    UnableToAuthWebauthnRegistration,
+    UnableToAuthenticateTotp,
+    TotpCodeAlreadyAuthenticated,
+    UnableToAuthenticateRecoveryCode,
+    ExpiredTotp,
     // 403
     BadDomainForStytchSdk,
     // 404
@@ -52,6 +70,7 @@ pub enum ErrorType {
     WebauthnRegistrationNotFound,
     CryptoWalletNotFound,
     BiometricRegistrationNotFound,
+    NoActiveWebauthnRegistrations,
     // others
     MethodNotAllowed,
     RequestTooLarge,
@@ -76,11 +95,29 @@ impl ErrorType {
             InvalidSessionCustomClaims => "invalid_session_custom_claims",
             PkceMismatch => "pkce_mismatch",
             InvalidRedirectUrl => "invalid_redirect_url",
+            InvalidDomain => "invalid_domain",
+            InvalidAuthenticatorType => "invalid_authenticator_type",
+            InvalidPublicKeyCredential => "invalid_public_key_credential",
+            DuplicateWebauthnRegistration => "duplicate_webauthn_registration",
+            EmptyWebauthnRegistrationName => "empty_webauthn_registration_name",
+            NoPendingWebauthnRegistration => "no_pending_webauthn_registration",
+            ActiveTotpExists => "active_totp_exists",
+            InvalidTotpCode => "invalid_totp_code",
+            InvalidRecoveryCode => "invalid_recovery_code",
+            RecoveryCodeUsedAsTotpCode => "recovery_code_used_as_totp_code",
+            TotpCodeUsedAsRecoveryCode => "totp_code_used_as_recovery_code",
+            CannotDeleteLastPrimaryFactor => "cannot_delete_last_primary_factor",
             UnauthorizedCredentials => "unauthorized_credentials",
             UnableToAuthMagicLink => "unable_to_auth_magic_link",
             UnableToAuthOtpCode => "unable_to_auth_otp_code",
             AttributeMismatch => "attribute_mismatch",
             ResetPassword => "reset_password",
+            UnableToRegisterWebauthnRegistration => "unable_to_register_webauthn_registration",
+            UnableToAuthWebauthnRegistration => "unable_to_auth_webauthn_registration",
+            UnableToAuthenticateTotp => "unable_to_authenticate_totp",
+            TotpCodeAlreadyAuthenticated => "totp_code_already_authenticated",
+            UnableToAuthenticateRecoveryCode => "unable_to_authenticate_recovery_code",
+            ExpiredTotp => "expired_totp",
             BadDomainForStytchSdk => "bad_domain_for_stytch_sdk",
             NotFound => "not_found",
             ProjectNotFound => "project_not_found",
@@ -97,6 +134,7 @@ impl ErrorType {
             WebauthnRegistrationNotFound => "webauthn_registration_not_found",
             CryptoWalletNotFound => "crypto_wallet_not_found",
             BiometricRegistrationNotFound => "biometric_registration_not_found",
+            NoActiveWebauthnRegistrations => "no_active_webauthn_registrations",
             MethodNotAllowed => "method_not_allowed",
             RequestTooLarge => "request_too_large",
             TooManyRequests => "too_many_requests",
@@ -119,12 +157,30 @@ impl ErrorType {
             | InvalidSessionDurationMinutes
             | InvalidSessionCustomClaims
             | PkceMismatch
-            | InvalidRedirectUrl => StatusCode::BAD_REQUEST,
+            | InvalidRedirectUrl
+            | InvalidDomain
+            | InvalidAuthenticatorType
+            | InvalidPublicKeyCredential
+            | DuplicateWebauthnRegistration
+            | EmptyWebauthnRegistrationName
+            | NoPendingWebauthnRegistration
+            | ActiveTotpExists
+            | InvalidTotpCode
+            | InvalidRecoveryCode
+            | RecoveryCodeUsedAsTotpCode
+            | TotpCodeUsedAsRecoveryCode
+            | CannotDeleteLastPrimaryFactor => StatusCode::BAD_REQUEST,
             UnauthorizedCredentials
             | UnableToAuthMagicLink
             | UnableToAuthOtpCode
             | AttributeMismatch
-            | ResetPassword => StatusCode::UNAUTHORIZED,
+            | ResetPassword
+            | UnableToRegisterWebauthnRegistration
+            | UnableToAuthWebauthnRegistration
+            | UnableToAuthenticateTotp
+            | TotpCodeAlreadyAuthenticated
+            | UnableToAuthenticateRecoveryCode
+            | ExpiredTotp => StatusCode::UNAUTHORIZED,
             BadDomainForStytchSdk => StatusCode::FORBIDDEN,
             NotFound
             | ProjectNotFound
@@ -140,7 +196,8 @@ impl ErrorType {
             | TotpNotFound
             | WebauthnRegistrationNotFound
             | CryptoWalletNotFound
-            | BiometricRegistrationNotFound => StatusCode::NOT_FOUND,
+            | BiometricRegistrationNotFound
+            | NoActiveWebauthnRegistrations => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

@@ -44,6 +44,25 @@ pub struct Password {
     pub requires_reset: bool,
 }
 
+/// An entry of `User.webauthn_registrations` (all six fields are required by the official client).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebAuthnRegistration {
+    pub webauthn_registration_id: String,
+    pub domain: String,
+    pub user_agent: String,
+    /// `platform`, `cross-platform`, or `""` when none was requested.
+    pub authenticator_type: String,
+    pub verified: bool,
+    pub name: String,
+}
+
+/// An entry of `User.totps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Totp {
+    pub totp_id: String,
+    pub verified: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub user_id: String,
@@ -55,9 +74,9 @@ pub struct User {
     pub phone_numbers: Vec<PhoneNumber>,
     pub providers: Vec<OAuthProvider>,
     pub password: Option<Password>,
+    pub totps: Vec<Totp>,
+    pub webauthn_registrations: Vec<WebAuthnRegistration>,
     /// Factors this server does not implement stay present as empty lists.
-    pub totps: Vec<Value>,
-    pub webauthn_registrations: Vec<Value>,
     pub crypto_wallets: Vec<Value>,
     pub biometric_registrations: Vec<Value>,
     pub trusted_metadata: Value,
@@ -84,6 +103,7 @@ pub enum FactorType {
     Password,
     Webauthn,
     Totp,
+    RecoveryCodes,
 }
 
 impl FactorType {
@@ -95,6 +115,7 @@ impl FactorType {
             FactorType::Password => "password",
             FactorType::Webauthn => "webauthn",
             FactorType::Totp => "totp",
+            FactorType::RecoveryCodes => "recovery_codes",
         }
     }
 }
@@ -192,6 +213,48 @@ impl AuthenticationFactor {
                 "provider_subject": provider_subject,
                 "email_id": email_id,
             }),
+            now,
+        )
+    }
+
+    /// A WebAuthn / passkey assertion (or registration) with this registration.
+    pub fn webauthn(
+        webauthn_registration_id: &str,
+        domain: &str,
+        user_agent: &str,
+        now: i64,
+    ) -> Self {
+        Self::new(
+            FactorType::Webauthn,
+            "webauthn_registration",
+            "webauthn_factor".into(),
+            serde_json::json!({
+                "webauthn_registration_id": webauthn_registration_id,
+                "domain": domain,
+                "user_agent": user_agent,
+            }),
+            now,
+        )
+    }
+
+    /// A code from the authenticator app of this TOTP instance.
+    pub fn totp(totp_id: &str, now: i64) -> Self {
+        Self::new(
+            FactorType::Totp,
+            "authenticator_app",
+            "authenticator_app_factor".into(),
+            serde_json::json!({ "totp_id": totp_id }),
+            now,
+        )
+    }
+
+    /// One of a TOTP instance's recovery codes.
+    pub fn recovery_code(totp_recovery_code_id: &str, now: i64) -> Self {
+        Self::new(
+            FactorType::RecoveryCodes,
+            "recovery_code",
+            "recovery_code_factor".into(),
+            serde_json::json!({ "totp_recovery_code_id": totp_recovery_code_id }),
             now,
         )
     }

@@ -3,7 +3,10 @@
 use std::{ops::Deref, sync::Arc};
 
 use crate::{
-    auth::keys::{self, KeySet},
+    auth::{
+        keys::{self, KeySet},
+        sealing::FieldKey,
+    },
     clock::Clock,
     config::Config,
     dev::faults::Faults,
@@ -29,6 +32,8 @@ pub struct Inner {
     pub clock: Clock,
     pub project: Project,
     pub keys: KeySet,
+    /// Seals secrets the server must read back (TOTP secrets); kept beside, not in, the database.
+    pub field_key: FieldKey,
     pub limiter: RateLimiter,
     pub faults: Faults,
 }
@@ -58,6 +63,7 @@ impl AppState {
             .iter()
             .map(keys::load)
             .collect::<Result<Vec<_>, _>>()?;
+        let field_key = FieldKey::load_or_create(&config.data_dir)?;
         let project = Project {
             project_id: provisioned.project.project_id.clone(),
             public_token: provisioned.project.public_token.clone(),
@@ -71,6 +77,7 @@ impl AppState {
             clock,
             project,
             keys: KeySet::new(key_pairs)?,
+            field_key,
             faults: Faults::default(),
         }));
         Ok((state, provisioned))

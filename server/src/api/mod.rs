@@ -12,7 +12,9 @@ pub mod oauth;
 pub mod otps;
 pub mod passwords;
 pub mod sessions;
+pub mod totps;
 pub mod users;
+pub mod webauthn;
 
 use crate::http::Api;
 
@@ -25,5 +27,7 @@ pub fn api() -> Api {
     let api = magic_links::mount(api);
     let api = otps::mount(api);
     let api = oauth::mount(api);
+    let api = webauthn::mount(api);
+    let api = totps::mount(api);
     users::mount(api)
 }

@@ -234,10 +234,11 @@ impl FactorKind {
         }
     }
 
-    /// The frontend face deletes the six factors of protocol.md; passwords
-    /// and biometrics are removed through the backend only.
+    /// The frontend face deletes the seven factors of protocol.md (the
+    /// official SDK also has `deleteBiometricRegistration`); passwords are
+    /// removed through the backend only.
     fn backend_only(self) -> bool {
-        matches!(self, FactorKind::Password | FactorKind::Biometric)
+        matches!(self, FactorKind::Password)
     }
 
     fn not_found(self, id: &str) -> ApiError {
@@ -280,15 +281,17 @@ impl Reply for DeleteFactorResponse {
 
 /// Deletes one factor. On the frontend it must belong to the session's
 /// user; a factor of another user is reported as not found, so ids of other
-/// accounts cannot be probed. TOTP, WebAuthn, crypto wallets and biometrics
-/// are not implemented by this server, so no such factor ever exists.
+/// accounts cannot be probed, and the last email / phone number / OAuth
+/// provider cannot be removed. Crypto wallets and biometrics are not
+/// implemented by this server, so no such factor ever exists.
 async fn delete_factor(
     state: AppState,
     caller: Caller,
     kind: FactorKind,
     factor_id: String,
 ) -> ApiResult<DeleteFactorResponse> {
-    let owner = if caller.is_sdk() {
+    let is_sdk = caller.is_sdk();
+    let owner = if is_sdk {
         Some(caller.require_session()?.row.user_id.clone())
     } else {
         None
@@ -301,22 +304,40 @@ async fn delete_factor(
                 FactorKind::PhoneNumber => store::get_phone(tx, &factor_id)?.map(|r| r.user_id),
                 FactorKind::Oauth => store::get_provider(tx, &factor_id)?.map(|r| r.user_id),
                 FactorKind::Password => store::get_password(tx, &factor_id)?.map(|r| r.user_id),
-                FactorKind::Totp
-                | FactorKind::Webauthn
-                | FactorKind::CryptoWallet
-                | FactorKind::Biometric => None,
+                FactorKind::Totp => crate::store::totps::get(tx, &factor_id)?.map(|r| r.user_id),
+                FactorKind::Webauthn => {
+                    crate::store::webauthn::get(tx, &factor_id)?.map(|r| r.user_id)
+                }
+                FactorKind::CryptoWallet | FactorKind::Biometric => None,
             };
             let user_id = match (found_owner, owner) {
                 (Some(found), Some(owner)) if found == owner => found,
                 (Some(found), None) => found,
                 _ => return Err(kind.not_found(&factor_id)),
             };
+            // Stytch's frontend SDK may not remove the last email, phone
+            // number or OAuth provider: the user could not sign in again.
+            if is_sdk
+                && matches!(
+                    kind,
+                    FactorKind::Email | FactorKind::PhoneNumber | FactorKind::Oauth
+                )
+                && store::primary_factor_count(tx, &user_id)? <= 1
+            {
+                return Err(ApiError::new(
+                    ErrorType::CannotDeleteLastPrimaryFactor,
+                    "This is the user's last email, phone number or OAuth provider; add another \
+                     before deleting it, or the user could not sign in again.",
+                ));
+            }
             match kind {
                 FactorKind::Email => store::delete_email(tx, &factor_id)?,
                 FactorKind::PhoneNumber => store::delete_phone(tx, &factor_id)?,
                 FactorKind::Oauth => store::delete_provider(tx, &factor_id)?,
                 FactorKind::Password => store::delete_password(tx, &factor_id)?,
-                _ => false,
+                FactorKind::Totp => crate::store::totps::delete(tx, &factor_id)?,
+                FactorKind::Webauthn => crate::store::webauthn::delete(tx, &factor_id)?,
+                FactorKind::CryptoWallet | FactorKind::Biometric => false,
             };
             store::require_user(tx, &user_id)
         })

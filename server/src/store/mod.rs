@@ -11,7 +11,9 @@ pub mod passwordless;
 pub mod project;
 pub mod schema;
 pub mod sessions;
+pub mod totps;
 pub mod users;
+pub mod webauthn;
 
 use std::{
     path::Path,

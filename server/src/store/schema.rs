@@ -126,6 +126,61 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_by_recipient ON outbox(recipient);
     "#,
+    // 2: WebAuthn registrations and their pending ceremonies; TOTP instances
+    // and their recovery codes. The TOTP secret is stored sealed (AES-256-GCM
+    // under the data directory's field key), recovery codes only as salted
+    // SHA-256, challenges under the SHA-256 of their bytes.
+    r#"
+    CREATE TABLE webauthn_registrations (
+        webauthn_registration_id  TEXT PRIMARY KEY,
+        user_id                   TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        credential_id             TEXT NOT NULL UNIQUE,
+        user_handle               TEXT NOT NULL,
+        domain                    TEXT NOT NULL,
+        user_agent                TEXT NOT NULL DEFAULT '',
+        authenticator_type        TEXT NOT NULL DEFAULT '',
+        name                      TEXT NOT NULL,
+        credential                TEXT NOT NULL,
+        sign_count                INTEGER NOT NULL DEFAULT 0,
+        created_at                INTEGER NOT NULL,
+        last_used_at              INTEGER
+    );
+    CREATE INDEX webauthn_registrations_by_user ON webauthn_registrations(user_id);
+
+    CREATE TABLE webauthn_challenges (
+        challenge_hash  TEXT PRIMARY KEY,
+        ceremony        TEXT NOT NULL CHECK (ceremony IN ('register', 'authenticate')),
+        user_id         TEXT REFERENCES users(user_id) ON DELETE CASCADE,
+        domain          TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        extra           TEXT NOT NULL DEFAULT '{}',
+        expires_at      INTEGER NOT NULL
+    );
+    CREATE INDEX webauthn_challenges_by_expiry ON webauthn_challenges(expires_at);
+
+    CREATE TABLE totps (
+        totp_id          TEXT PRIMARY KEY,
+        user_id          TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        secret_sealed    TEXT NOT NULL,
+        verified         INTEGER NOT NULL DEFAULT 0,
+        expires_at       INTEGER,
+        last_used_step   INTEGER,
+        failed_attempts  INTEGER NOT NULL DEFAULT 0,
+        locked_until     INTEGER,
+        created_at       INTEGER NOT NULL
+    );
+    CREATE INDEX totps_by_user ON totps(user_id);
+
+    CREATE TABLE totp_recovery_codes (
+        totp_recovery_code_id  TEXT PRIMARY KEY,
+        totp_id                TEXT NOT NULL REFERENCES totps(totp_id) ON DELETE CASCADE,
+        salt                   TEXT NOT NULL,
+        code_hash              TEXT NOT NULL,
+        used_at                INTEGER,
+        created_at             INTEGER NOT NULL
+    );
+    CREATE INDEX totp_recovery_codes_by_totp ON totp_recovery_codes(totp_id);
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet, each in its own

@@ -167,8 +167,8 @@ pub fn load_user(conn: &Connection, user_id: &str) -> ApiResult<Option<User>> {
         phone_numbers,
         providers,
         password,
-        totps: Vec::new(),
-        webauthn_registrations: Vec::new(),
+        totps: crate::store::totps::for_user(conn, user_id)?,
+        webauthn_registrations: crate::store::webauthn::for_user(conn, user_id)?,
         crypto_wallets: Vec::new(),
         biometric_registrations: Vec::new(),
         trusted_metadata: json_column(&trusted, Value::Object(Map::new())),
@@ -274,6 +274,19 @@ pub fn merge_metadata(stored: &mut Map<String, Value>, patch: &Map<String, Value
             stored.insert(key.clone(), value.clone());
         }
     }
+}
+
+/// How many emails, phone numbers and OAuth providers the user has: the
+/// factors a user can sign in with from scratch (see `api::users`, which
+/// refuses to delete the last one on the frontend).
+pub fn primary_factor_count(conn: &Connection, user_id: &str) -> ApiResult<i64> {
+    Ok(conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM emails WHERE user_id = ?1) \
+              + (SELECT COUNT(*) FROM phone_numbers WHERE user_id = ?1) \
+              + (SELECT COUNT(*) FROM oauth_providers WHERE user_id = ?1)",
+        params![user_id],
+        |row| row.get(0),
+    )?)
 }
 
 pub fn set_status(conn: &Connection, user_id: &str, status: UserStatus) -> ApiResult<()> {

@@ -13,7 +13,9 @@
 //! ```
 #![allow(dead_code)]
 
+pub mod authenticator;
 pub mod mirror;
+pub mod totp;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
