@@ -8,7 +8,7 @@ use core::cell::UnsafeCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::contract::{self, snapshot as layout, text};
+use crate::contract::{self, at, text};
 use crate::cookies::{CookieOptions, Page};
 use crate::machine::{AuthData, Config, Cookie, Machine, Now, Wake};
 use crate::refresh::RefreshPolicy;
@@ -77,25 +77,25 @@ fn session_cookie(token: Option<String>, jwt: Option<String>) -> Option<Cookie> 
     })
 }
 
-/// A shared snapshot from its numbers (see `contract::snapshot`).
+/// A shared snapshot from its numbers (`contract::at`, up to `SHARED`).
 fn snapshot(numbers: &[f64]) -> Option<Snapshot> {
-    let numbers: &[f64; layout::LEN] = numbers.try_into().ok()?;
-    let auth = key(numbers[layout::HASH])
-        .filter(|_| numbers[layout::SIGNED_IN] == 1.0)
+    let numbers: &[f64; at::SHARED] = numbers.try_into().ok()?;
+    let auth = key(numbers[at::HASH])
+        .filter(|_| numbers[at::SIGNED_IN] == 1.0)
         .map(|hash| Auth {
             token: None,
             jwt: String::new(),
             hash,
-            session: key(numbers[layout::SESSION]),
-            user: key(numbers[layout::USER]),
-            expires_at: maybe(numbers[layout::EXPIRES_AT]),
-            confirmed_at: maybe(numbers[layout::CONFIRMED_AT]).unwrap_or(0),
-            duration_minutes: maybe(numbers[layout::DURATION]),
+            session: key(numbers[at::SESSION]),
+            user: key(numbers[at::USER]),
+            expires_at: maybe(numbers[at::EXPIRES_AT]),
+            confirmed_at: maybe(numbers[at::CONFIRMED_AT]).unwrap_or(0),
+            duration_minutes: maybe(numbers[at::DURATION]),
         });
     Some(Snapshot {
-        seq: numbers[layout::SEQ] as u64,
-        writer: numbers[layout::WRITER] as u32,
-        clock_offset_ms: numbers[layout::CLOCK] as i64,
+        seq: numbers[at::SEQ] as u64,
+        writer: numbers[at::WRITER] as u32,
+        clock_offset_ms: numbers[at::CLOCK] as i64,
         auth,
     })
 }
@@ -219,12 +219,6 @@ pub fn busy(handle: u32, mono: f64, wall: f64, wait_ms: f64) -> u32 {
     })
 }
 
-/// With `effect::BUSY`: how long the other tabs should hold off (ms).
-#[wasm_bindgen]
-pub fn busy_for(handle: u32) -> f64 {
-    with(handle, |k| k.machine.busy_for() as f64)
-}
-
 /// Another tab's snapshot (its numbers).
 #[wasm_bindgen]
 pub fn remote(handle: u32, mono: f64, wall: f64, numbers: &[f64]) -> u32 {
@@ -316,25 +310,32 @@ pub fn removals(handle: u32) -> String {
     })
 }
 
-/// The shared snapshot's numbers (`contract::snapshot`).
+/// The kernel's numbers (`contract::at`): the shared snapshot, then this
+/// tab's own state; `mono` is now, for the timer's delay.
 #[wasm_bindgen]
-pub fn snapshot_numbers(handle: u32) -> Vec<f64> {
+pub fn numbers(handle: u32, mono: f64) -> Vec<f64> {
     with(handle, |k| {
-        let snapshot = k.machine.snapshot();
+        let m = &k.machine;
+        let snapshot = m.snapshot();
         let auth = snapshot.auth.as_ref();
-        let mut out = vec![f64::NAN; layout::LEN];
-        out[layout::SEQ] = snapshot.seq as f64;
-        out[layout::WRITER] = f64::from(snapshot.writer);
-        out[layout::CLOCK] = snapshot.clock_offset_ms as f64;
-        out[layout::SIGNED_IN] = f64::from(u8::from(auth.is_some()));
+        let mut out = vec![f64::NAN; at::LEN];
+        out[at::SEQ] = snapshot.seq as f64;
+        out[at::WRITER] = f64::from(snapshot.writer);
+        out[at::CLOCK] = snapshot.clock_offset_ms as f64;
+        out[at::SIGNED_IN] = f64::from(u8::from(auth.is_some()));
         if let Some(auth) = auth {
-            out[layout::EXPIRES_AT] = number(auth.expires_at);
-            out[layout::CONFIRMED_AT] = auth.confirmed_at as f64;
-            out[layout::DURATION] = number(auth.duration_minutes);
-            out[layout::SESSION] = auth.session.map_or(f64::NAN, |k| k as f64);
-            out[layout::USER] = auth.user.map_or(f64::NAN, |k| k as f64);
-            out[layout::HASH] = auth.hash as f64;
+            out[at::EXPIRES_AT] = number(auth.expires_at);
+            out[at::CONFIRMED_AT] = auth.confirmed_at as f64;
+            out[at::DURATION] = number(auth.duration_minutes);
+            out[at::SESSION] = auth.session.map_or(f64::NAN, |k| k as f64);
+            out[at::USER] = auth.user.map_or(f64::NAN, |k| k as f64);
+            out[at::HASH] = auth.hash as f64;
         }
+        out[at::FROM_CACHE] = f64::from(u8::from(m.from_cache()));
+        out[at::LEADING] = f64::from(u8::from(m.is_leader()));
+        out[at::BUSY_FOR] = m.busy_for() as f64;
+        out[at::REFRESH_DURATION] = number(m.refresh_request().and_then(|(_, d)| d));
+        out[at::TIMER] = m.timer().map_or(-1.0, |t| (t - mono as i64).max(0) as f64);
         out
     })
 }
@@ -350,34 +351,6 @@ pub fn text(handle: u32, which: u32) -> Option<String> {
             _ => None,
         }
     })
-}
-
-/// The duration the refresh asked for re-sends (NaN: none).
-#[wasm_bindgen]
-pub fn refresh_duration(handle: u32) -> f64 {
-    with(handle, |k| {
-        number(k.machine.refresh_request().and_then(|(_, d)| d))
-    })
-}
-
-/// Milliseconds until the timer should fire, or -1 for none.
-#[wasm_bindgen]
-pub fn timer(handle: u32, mono: f64) -> f64 {
-    with(handle, |k| {
-        k.machine
-            .timer()
-            .map_or(-1.0, |at| (at - mono as i64).max(0) as f64)
-    })
-}
-
-#[wasm_bindgen]
-pub fn from_cache(handle: u32) -> bool {
-    with(handle, |k| k.machine.from_cache())
-}
-
-#[wasm_bindgen]
-pub fn leading(handle: u32) -> bool {
-    with(handle, |k| k.machine.is_leader())
 }
 
 /// The method table (`methods::TABLE`).

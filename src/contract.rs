@@ -5,9 +5,9 @@
 /// What the page must carry out after an event (bits of the value every
 /// event returns). The data each needs is read from the kernel afterwards.
 pub mod effect {
-    /// Write both session cookies (`Kernel::cookies`).
+    /// Write both session cookies (`cookies`).
     pub const WRITE_COOKIES: u32 = 1;
-    /// Remove every variant of both cookies (`Kernel::removals`).
+    /// Remove every variant of both cookies (`removals`).
     pub const CLEAR_COOKIES: u32 = 2;
     /// Persist the shared snapshot and broadcast it to the other tabs.
     pub const PUBLISH: u32 = 4;
@@ -15,17 +15,17 @@ pub mod effect {
     pub const NOTIFY_SESSION: u32 = 8;
     /// Tell the app the user object changed.
     pub const NOTIFY_USER: u32 = 16;
-    /// Send `sessions/authenticate` with `Kernel::refresh_token` and
-    /// `Kernel::refresh_duration`.
+    /// Send `sessions/authenticate` with the token (`text::TOKEN`) and the
+    /// duration (`at::REFRESH_DURATION`).
     pub const REFRESH: u32 = 32;
-    /// Arm the tab's single timer (`Kernel::timer`), or cancel it.
+    /// Arm the tab's single timer (`at::TIMER`), or cancel it.
     pub const TIMER: u32 = 64;
     /// Ask the leader tab to refresh now if one is due.
     pub const WAKE_LEADER: u32 = 128;
     /// Take leadership from a leader that stopped refreshing.
     pub const STEAL: u32 = 256;
     /// Tell the other tabs a refresh or a retry is under way, and for how
-    /// long they should hold off taking over (`Kernel::busy_for`).
+    /// long they should hold off taking over (`at::BUSY_FOR`).
     pub const BUSY: u32 = 512;
     /// `fromCache` changed without the session or user object changing.
     pub const NOTIFY_CACHE: u32 = 1024;
@@ -35,7 +35,7 @@ pub mod effect {
     pub const ACCEPTED: u32 = 2048;
 }
 
-/// What happened, for `Kernel::event`.
+/// What happened, for `event`.
 pub mod event {
     pub const TIMER: u32 = 0;
     /// This tab now holds the leadership (the Web Lock, or the lease).
@@ -59,13 +59,14 @@ pub mod event {
     pub const SIGNED_OUT: u32 = 11;
 }
 
-/// The layout of a snapshot's numbers (`snapshot_numbers`, and the arrays
-/// `open`/`remote` take): absent values are NaN.
-pub mod snapshot {
+/// Where each number sits in the arrays of `numbers` (and, up to
+/// `SHARED`, those `open` and `remote` take): first the shared snapshot,
+/// then this tab's own state. Absent values are NaN.
+pub mod at {
     pub const SEQ: usize = 0;
     pub const WRITER: usize = 1;
     pub const CLOCK: usize = 2;
-    /// 1 when signed in, else 0 (and the fields below are NaN).
+    /// 1 when signed in, else 0 (and the session's numbers are NaN).
     pub const SIGNED_IN: usize = 3;
     pub const EXPIRES_AT: usize = 4;
     pub const CONFIRMED_AT: usize = 5;
@@ -75,7 +76,19 @@ pub mod snapshot {
     pub const USER: usize = 8;
     /// The fingerprint of the session token.
     pub const HASH: usize = 9;
-    pub const LEN: usize = 10;
+    /// The length of a shared snapshot.
+    pub const SHARED: usize = 10;
+    /// 1 while the state shown comes only from the cache.
+    pub const FROM_CACHE: usize = 10;
+    /// 1 while this tab leads.
+    pub const LEADING: usize = 11;
+    /// With `effect::BUSY`: how long the other tabs should hold off (ms).
+    pub const BUSY_FOR: usize = 12;
+    /// With `effect::REFRESH`: the duration the refresh re-sends.
+    pub const REFRESH_DURATION: usize = 13;
+    /// With `effect::TIMER`: ms until the timer fires, -1 for none.
+    pub const TIMER: usize = 14;
+    pub const LEN: usize = 15;
 }
 
 /// The texts `text` gives out.
@@ -215,10 +228,10 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_layout_texts_classes_and_pkce_agree() {
-        use snapshot::*;
+    fn number_layout_texts_classes_and_pkce_agree() {
+        use at::*;
         same(
-            "SNAPSHOT",
+            "AT",
             &[
                 ("SEQ", SEQ as u32),
                 ("WRITER", WRITER as u32),
@@ -230,6 +243,12 @@ mod tests {
                 ("SESSION", SESSION as u32),
                 ("USER", USER as u32),
                 ("HASH", HASH as u32),
+                ("SHARED", SHARED as u32),
+                ("FROM_CACHE", FROM_CACHE as u32),
+                ("LEADING", LEADING as u32),
+                ("BUSY_FOR", BUSY_FOR as u32),
+                ("REFRESH_DURATION", REFRESH_DURATION as u32),
+                ("TIMER", TIMER as u32),
                 ("LEN", LEN as u32),
             ],
         );
