@@ -128,7 +128,8 @@ pub fn open(config: &[f64], texts: &str, cached: &[f64]) -> u32 {
     let at = |i: usize| config.get(i).copied().unwrap_or(0.0);
     let mut lines = texts.split('\n').map(String::from);
     let mut next = || lines.next().unwrap_or_default();
-    let (opaque_token_name, jwt_name, path, domain, hostname) = (next(), next(), next(), next(), next());
+    let (opaque_token_name, jwt_name, path, domain, hostname) =
+        (next(), next(), next(), next(), next());
     let (token, jwt) = (next(), next());
     let machine_config = Config {
         policy: RefreshPolicy {

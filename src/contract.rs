@@ -252,13 +252,7 @@ mod tests {
                 ("LEN", LEN as u32),
             ],
         );
-        same(
-            "TEXT",
-            &[
-                ("TOKEN", text::TOKEN),
-                ("JWT", text::JWT),
-            ],
-        );
+        same("TEXT", &[("TOKEN", text::TOKEN), ("JWT", text::JWT)]);
         same(
             "CLASS",
             &[

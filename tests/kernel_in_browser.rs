@@ -42,7 +42,10 @@ fn write_all(cookies: &str) {
 }
 
 fn now() -> (f64, f64) {
-    (web_sys::window().unwrap().performance().unwrap().now(), Date::now())
+    (
+        web_sys::window().unwrap().performance().unwrap().now(),
+        Date::now(),
+    )
 }
 
 /// A kernel with cookie names of its own (tests share one page), opened
@@ -51,7 +54,9 @@ fn open(prefix: &str, cached: &[f64]) -> u32 {
     let token = format!("{prefix}_session");
     let jwt = format!("{prefix}_jwt");
     let read = |name: &str| {
-        jar().split("; ").find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(String::from))
+        jar()
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(String::from))
     };
     let (mono, wall) = now();
     let hostname = web_sys::window().unwrap().location().hostname().unwrap();
@@ -65,7 +70,11 @@ fn open(prefix: &str, cached: &[f64]) -> u32 {
         read(&jwt).unwrap_or_default(),
     ]
     .join("\n");
-    bindings::open(&[7.0, 1.0, 180_000.0, 20_000.0, 0.0, 0.0, 0.0, mono, wall], &texts, cached)
+    bindings::open(
+        &[7.0, 1.0, 180_000.0, 20_000.0, 0.0, 0.0, 0.0, mono, wall],
+        &texts,
+        cached,
+    )
 }
 
 fn sign_in(handle: u32, token: &str, expires_in_ms: f64) -> u32 {
@@ -119,15 +128,29 @@ fn date_parse_reads_every_expiry_the_kernel_formats() {
     let mut millis = 0i64;
     while millis < 4_102_444_800_000 {
         let formatted = format_http_date(millis);
-        assert_eq!(Date::parse(&formatted), (millis / 1000 * 1000) as f64, "{formatted}");
+        assert_eq!(
+            Date::parse(&formatted),
+            (millis / 1000 * 1000) as f64,
+            "{formatted}"
+        );
         millis += 86_400_000 * 97 + 3_723_456;
     }
 }
 
 #[wasm_bindgen_test]
 fn the_pages_fingerprint_is_the_kernels() {
-    for token in ["", "a", "session-token-test-0123456789abcdef0123456789ab", "é→", "x".repeat(300).as_str()] {
-        assert_eq!(js_fingerprint(token), fingerprint(token) as f64, "{token:?}");
+    for token in [
+        "",
+        "a",
+        "session-token-test-0123456789abcdef0123456789ab",
+        "é→",
+        "x".repeat(300).as_str(),
+    ] {
+        assert_eq!(
+            js_fingerprint(token),
+            fingerprint(token) as f64,
+            "{token:?}"
+        );
     }
 }
 
@@ -141,21 +164,39 @@ fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
     assert!(cached[at::SIGNED_IN] == 1.0 && cached[at::SESSION] == 11.0);
     assert_eq!(cached[at::HASH], fingerprint("tok-d") as f64);
     bindings::close(first);
-    assert_eq!(bindings::text(first, text::TOKEN), None, "a closed handle answers nothing");
+    assert_eq!(
+        bindings::text(first, text::TOKEN),
+        None,
+        "a closed handle answers nothing"
+    );
 
     let second = open("kib_d", &cached);
     let effects = bindings::started(second);
-    assert!(effects & effect::ACCEPTED != 0, "the cache belongs to the cookie");
+    assert!(
+        effects & effect::ACCEPTED != 0,
+        "the cache belongs to the cookie"
+    );
     assert!(effects & effect::REFRESH != 0, "and is confirmed");
     assert_eq!(bindings::numbers(second, 0.0)[at::FROM_CACHE], 1.0);
-    assert_eq!(bindings::text(second, text::TOKEN).as_deref(), Some("tok-d"));
-    assert_eq!(bindings::text(second, text::JWT).as_deref(), Some("jwt.of.tok-d"));
+    assert_eq!(
+        bindings::text(second, text::TOKEN).as_deref(),
+        Some("tok-d")
+    );
+    assert_eq!(
+        bindings::text(second, text::JWT).as_deref(),
+        Some("jwt.of.tok-d")
+    );
 
     // Another cookie in the jar: the cache is not shown.
-    document().set_cookie("kib_d_session=other-token; Path=/").unwrap();
+    document()
+        .set_cookie("kib_d_session=other-token; Path=/")
+        .unwrap();
     let third = open("kib_d", &cached);
     let effects = bindings::started(third);
     assert!(effects & effect::ACCEPTED == 0);
     assert!(bindings::numbers(third, 0.0)[at::SESSION].is_nan());
-    assert_eq!(bindings::text(third, text::TOKEN).as_deref(), Some("other-token"));
+    assert_eq!(
+        bindings::text(third, text::TOKEN).as_deref(),
+        Some("other-token")
+    );
 }
