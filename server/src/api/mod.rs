@@ -2,8 +2,9 @@
 //!
 //! To add a resource: write `api/<name>.rs` with its operations and a
 //! `mount` function, declare it here and chain its `mount` in [`api`].
-//! `attributes` is not a resource: it is the attribute matching that magic
-//! links, OTPs and password resets share.
+//! `attributes` and `sign_in` are not resources: they hold the attribute
+//! matching and the sign-in steps that magic links, OTPs, OAuth and password
+//! resets share.
 
 pub mod attributes;
 pub mod bootstrap;
@@ -12,6 +13,7 @@ pub mod oauth;
 pub mod otps;
 pub mod passwords;
 pub mod sessions;
+pub mod sign_in;
 pub mod users;
 
 use crate::http::Api;

@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    api::magic_links::{self, RedirectUrls, SignIn},
+    api::sign_in::{self, RedirectUrls, SignIn},
     auth::pkce,
     error::{ApiError, ApiResult, ErrorType},
     http::{credentials::check_public_token, Api, Caller, ClientInfo, Reply},
@@ -131,7 +131,7 @@ fn unknown_provider(name: &str) -> ApiError {
 
 /// The IdP page of a flow: `/idp/{provider}/authorize?state=…`.
 pub fn authorize_path(provider: &str, state_token: &str) -> String {
-    magic_links::with_query(
+    sign_in::with_query(
         &format!("/idp/{provider}/authorize"),
         &[("state", state_token)],
     )
@@ -226,7 +226,7 @@ async fn start_flow(
     )?;
     let login_url = urls.login(state)?;
     let signup_url = urls.signup(state)?;
-    let challenge = magic_links::code_challenge(
+    let challenge = sign_in::code_challenge(
         param("code_challenge"),
         !state.config.pkce_optional,
         "pkce_required_for_oauth",
@@ -598,7 +598,7 @@ pub async fn allow(
                 },
                 now,
             )?;
-            Ok(Ok(magic_links::with_query(
+            Ok(Ok(sign_in::with_query(
                 &url,
                 &[("stytch_token_type", "oauth"), ("token", &issued.token)],
             )))
@@ -625,7 +625,7 @@ pub async fn cancel(
         .tx(move |tx| {
             Ok(
                 take_flow(tx, &provider_name, &state_token, now)?.map(|(_, flow)| {
-                    magic_links::with_query(
+                    sign_in::with_query(
                         &flow.login_redirect_url,
                         &[
                             ("stytch_token_type", "oauth"),

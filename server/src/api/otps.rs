@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::{
     api::{
         attributes::{self, AttributesInput, EndUser, MatchOptions},
-        magic_links::{self, AuthenticateResponse, SignIn, Target},
+        sign_in::{self, AuthenticateResponse, SignIn, Target},
     },
     dev::outbox::{self, Channel, OutboxMessage},
     error::{ApiError, ApiResult, ErrorType},
@@ -197,7 +197,7 @@ async fn send_code(
             .ok_or_else(|| ApiError::new(ErrorType::InvalidEmail, "`email` is required."))?;
         validate::normalize_email(raw)?
     };
-    let minutes = magic_links::minutes_in(
+    let minutes = sign_in::minutes_in(
         "expiration_minutes",
         req.expiration_minutes,
         CODE_MINUTES,
@@ -208,7 +208,7 @@ async fn send_code(
         Route::LoginOrCreate => Target::LoginOrCreate,
         Route::Secondary => Target::Attach(caller.require_session()?.row.user_id.clone()),
         Route::Send => {
-            magic_links::send_target(
+            sign_in::send_target(
                 &state,
                 &caller,
                 &req.user_id,
@@ -222,7 +222,7 @@ async fn send_code(
         .limiter
         .check(&ratelimit::SEND, caller.client.ip, &address)?;
 
-    let project = magic_links::project_name(&state);
+    let project = sign_in::project_name(&state);
     let now = state.now();
     let is_sdk = caller.is_sdk();
     let (response, entry) = state
@@ -272,7 +272,7 @@ async fn send_code(
                     let (method_id, is_new) = if channel.is_phone() {
                         attach_target_phone(tx, &user_id, &address, now)?
                     } else {
-                        magic_links::attach_target_email(tx, &user_id, &address, now)?
+                        sign_in::attach_target_email(tx, &user_id, &address, now)?
                     };
                     if is_new {
                         extra.insert(ATTACH_KEY.into(), address.clone().into());
@@ -499,7 +499,7 @@ async fn authenticate(
                 }
                 MethodColumn::EmailId => {
                     let email =
-                        magic_links::confirm_email(tx, &user_id, &method, attach, now, gone)?;
+                        sign_in::confirm_email(tx, &user_id, &method, attach, now, gone)?;
                     AuthenticationFactor::email(FactorType::Otp, &method, &email, now)
                 }
             };

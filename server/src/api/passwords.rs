@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 use crate::{
     api::{
         attributes::{self, AttributesInput, EndUser, MatchOptions},
-        magic_links,
         sessions::SessionFields,
+        sign_in,
         users::{self as user_api, NameInput},
     },
     auth::{
@@ -468,7 +468,7 @@ fn check_redirect(state: &AppState, field: &str, url: &str) -> ApiResult<()> {
 /// `url` with `stytch_token_type=reset_password&token=…` appended to its
 /// query (kept before any `#fragment`).
 pub fn reset_link(url: &str, token: &str) -> String {
-    magic_links::with_query(
+    sign_in::with_query(
         url,
         &[("stytch_token_type", "reset_password"), ("token", token)],
     )
@@ -616,7 +616,7 @@ async fn reset_by_email(
         .db
         .call(move |c| {
             let found = one_time::peek_live(c, TokenKind::PasswordReset, &token, now)?
-                .map_err(|r| magic_links::link_rejection(RESET_LINK, r))?;
+                .map_err(|r| sign_in::link_rejection(RESET_LINK, r))?;
             let email_id = found.email_id.clone().unwrap_or_default();
             let email = users::get_email(c, &email_id)?
                 .filter(|e| Some(&e.user_id) == found.user_id.as_ref())
@@ -648,7 +648,7 @@ async fn reset_by_email(
         .db
         .tx(move |tx| {
             let redeemed = one_time::redeem(tx, TokenKind::PasswordReset, &token, now)?
-                .map_err(|r| magic_links::link_rejection(RESET_LINK, r))?;
+                .map_err(|r| sign_in::link_rejection(RESET_LINK, r))?;
             // The same row as peeked; re-checked in case of a concurrent swap.
             attributes::check(
                 options,
