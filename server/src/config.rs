@@ -92,6 +92,13 @@ pub struct Config {
     #[arg(long, value_enum, env = "LATCHKEY_RATE_LIMIT", default_value_t = RateLimitMode::Strict)]
     pub rate_limit: RateLimitMode,
 
+    /// A name this server is reached as besides localhost, 127.0.0.1 and
+    /// [::1] on its port (repeatable, or comma-separated in the variable):
+    /// `HOST` (any port) or `HOST:PORT`, e.g. behind a reverse proxy. Requests
+    /// with any other `Host` are refused (DNS rebinding).
+    #[arg(long = "public-host", value_name = "HOST[:PORT]", env = "LATCHKEY_PUBLIC_HOSTS", value_delimiter = ',', value_parser = check_public_host)]
+    pub public_hosts: Vec<String>,
+
     /// A URL that login / signup / reset links may redirect to (repeatable).
     /// An entry matches the URL itself and anything below it at a `/`, `?` or
     /// `#` boundary. Without any, every http(s) URL on an authorized origin
@@ -114,6 +121,7 @@ impl Config {
             enable_dev_faults: false,
             pkce_optional: false,
             rate_limit: RateLimitMode::Strict,
+            public_hosts: Vec::new(),
             allowed_redirect_urls: Vec::new(),
         }
     }
@@ -176,6 +184,11 @@ fn origin_matches(pattern: &str, origin: &str) -> bool {
         },
         None => pattern == origin,
     }
+}
+
+fn check_public_host(raw: &str) -> Result<String, String> {
+    crate::http::hosts::parse_public_host(raw)?;
+    Ok(raw.trim().to_string())
 }
 
 fn parse_mount(raw: &str) -> Result<(String, PathBuf), String> {

@@ -53,8 +53,12 @@ pub enum ErrorType {
     CryptoWalletNotFound,
     BiometricRegistrationNotFound,
     // others
+    /// 403: a development page asked for by another origin.
+    CrossOriginRequest,
     MethodNotAllowed,
     RequestTooLarge,
+    /// 421: a `Host` this server does not answer to (DNS rebinding).
+    MisdirectedRequest,
     TooManyRequests,
     InternalServerError,
 }
@@ -97,8 +101,10 @@ impl ErrorType {
             WebauthnRegistrationNotFound => "webauthn_registration_not_found",
             CryptoWalletNotFound => "crypto_wallet_not_found",
             BiometricRegistrationNotFound => "biometric_registration_not_found",
+            CrossOriginRequest => "cross_origin_request",
             MethodNotAllowed => "method_not_allowed",
             RequestTooLarge => "request_too_large",
+            MisdirectedRequest => "misdirected_request",
             TooManyRequests => "too_many_requests",
             InternalServerError => "internal_server_error",
         }
@@ -141,8 +147,10 @@ impl ErrorType {
             | WebauthnRegistrationNotFound
             | CryptoWalletNotFound
             | BiometricRegistrationNotFound => StatusCode::NOT_FOUND,
+            CrossOriginRequest => StatusCode::FORBIDDEN,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            MisdirectedRequest => StatusCode::MISDIRECTED_REQUEST,
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
         }

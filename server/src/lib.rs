@@ -93,7 +93,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    let router = app::router(state.clone());
+    let hosts = http::hosts::AllowedHosts::new(addr.port(), &state.config.public_hosts)?;
+    let router = app::router(state.clone(), hosts);
     let (shutdown, shutdown_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

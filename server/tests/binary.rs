@@ -76,6 +76,7 @@ async fn help_documents_every_switch() {
         "--pkce-optional",
         "--rate-limit",
         "--allowed-redirect-url",
+        "--public-host",
         "credentials.json",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");

@@ -3,6 +3,7 @@
 pub mod faults;
 pub mod idp;
 pub mod outbox;
+pub mod same_origin;
 
 use axum::{
     extract::State,
