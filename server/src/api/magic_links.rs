@@ -283,7 +283,7 @@ async fn authenticate(
 ) -> ApiResult<AuthenticateResponse> {
     let options = req.options.unwrap_or_default();
     let presented = EndUser::presented(&caller, req.attributes, options)?;
-    let sign_in = SignIn::prepare(
+    let mut sign_in = SignIn::prepare(
         &state,
         &caller,
         req.session_duration_minutes,
@@ -295,7 +295,7 @@ async fn authenticate(
     let now = state.now();
     let token = req.token;
     let verifier = req.code_verifier.filter(|v| !v.is_empty());
-    let (user, email_id, email) = state
+    let (user, email_id, email, reset) = state
         .db
         .tx(move |tx| {
             let found = one_time::redeem(tx, TokenKind::MagicLink, &token, now)?
@@ -315,16 +315,19 @@ async fn authenticate(
                 ));
             };
             let attach = found.extra.get(ATTACH_KEY).and_then(Value::as_str);
-            let email = confirm_email(tx, &user_id, &email_id, attach, now, || {
+            let (email, reset) = confirm_email(tx, &user_id, &email_id, attach, now, || {
                 ApiError::new(
                     ErrorType::UnableToAuthMagicLink,
                     "The email address of this link was removed from its user.",
                 )
             })?;
             users::set_status(tx, &user_id, UserStatus::Active)?;
-            Ok((users::require_user(tx, &user_id)?, email_id, email))
+            Ok((users::require_user(tx, &user_id)?, email_id, email, reset))
         })
         .await?;
+    if reset {
+        sign_in.sessions_were_reset();
+    }
     let factor = AuthenticationFactor::email(FactorType::MagicLink, &email_id, &email, now);
     sign_in
         .respond(&state, &caller, user, email_id, factor)

@@ -394,6 +394,8 @@ enum Outcome {
     SignedIn {
         user: Box<crate::model::User>,
         factor: AuthenticationFactor,
+        /// The proof claimed an unproven account (`store::ownership`).
+        sessions_reset: bool,
     },
     Wrong {
         attempts_left: i64,
@@ -426,7 +428,7 @@ async fn authenticate(
     state
         .limiter
         .check(&AUTHENTICATE, caller.client.ip, &method_id)?;
-    let sign_in = SignIn::prepare(
+    let mut sign_in = SignIn::prepare(
         &state,
         &caller,
         req.session_duration_minutes,
@@ -487,7 +489,7 @@ async fn authenticate(
                     "The phone number or email of this code was removed from its user.",
                 )
             };
-            let factor = match column {
+            let (factor, sessions_reset) = match column {
                 MethodColumn::PhoneId => {
                     let delivery = found
                         .extra
@@ -495,23 +497,36 @@ async fn authenticate(
                         .and_then(Value::as_str)
                         .unwrap_or("sms");
                     let number = confirm_phone(tx, &user_id, &method, attach, now, gone)?;
-                    AuthenticationFactor::phone(FactorType::Otp, delivery, &method, &number, now)
+                    let factor =
+                        AuthenticationFactor::phone(FactorType::Otp, delivery, &method, &number, now);
+                    (factor, false)
                 }
                 MethodColumn::EmailId => {
-                    let email =
+                    let (email, reset) =
                         sign_in::confirm_email(tx, &user_id, &method, attach, now, gone)?;
-                    AuthenticationFactor::email(FactorType::Otp, &method, &email, now)
+                    let factor = AuthenticationFactor::email(FactorType::Otp, &method, &email, now);
+                    (factor, reset)
                 }
             };
             users::set_status(tx, &user_id, users::UserStatus::Active)?;
             Ok(Outcome::SignedIn {
                 user: Box::new(users::require_user(tx, &user_id)?),
                 factor,
+                sessions_reset,
             })
         })
         .await?;
     let (user, factor) = match outcome {
-        Outcome::SignedIn { user, factor } => (*user, factor),
+        Outcome::SignedIn {
+            user,
+            factor,
+            sessions_reset,
+        } => {
+            if sessions_reset {
+                sign_in.sessions_were_reset();
+            }
+            (*user, factor)
+        }
         Outcome::Wrong { attempts_left } => {
             let message = if attempts_left == 0 {
                 "Wrong code. That was the last attempt: request a new code.".to_string()

@@ -32,7 +32,7 @@ use crate::{
     state::AppState,
     store::{
         one_time::{self, Subject, TokenKind, TokenSpec},
-        outbox as outbox_store, sessions as store_sessions,
+        outbox as outbox_store, ownership, passwordless, sessions as store_sessions,
         users::{self, EmailRow, NewUser, PasswordRow, UserStatus},
     },
     validate,
@@ -282,6 +282,8 @@ async fn create(
                 Target::NewUser => {
                     let user_id = users::insert_user(tx, &new_user, now)?;
                     let email_id = users::insert_email(tx, &user_id, &address, false, now)?;
+                    // Nobody proved this inbox: see store::ownership.
+                    ownership::mark_unproven(tx, &user_id)?;
                     (user_id, email_id)
                 }
                 Target::SignedInUser { user_id, email_id } => (user_id, email_id),
@@ -643,8 +645,8 @@ async fn reset_by_email(
     let now = state.now();
     let token = req.token;
     let user_id = email.user_id.clone();
-    let email_id = email.email_id.clone();
-    state
+    let proven = email.clone();
+    let sessions_reset = state
         .db
         .tx(move |tx| {
             let redeemed = one_time::redeem(tx, TokenKind::PasswordReset, &token, now)?
@@ -657,11 +659,14 @@ async fn reset_by_email(
                 RESET_LINK,
             )?;
             pkce::verify(redeemed.code_challenge.as_deref(), code_verifier.as_deref())?;
+            // The link proved the inbox: first what that proof undoes (a
+            // claimed account's sessions and factors, the old password's
+            // flag), then the new password.
+            let sessions_reset = passwordless::verify_email_by_proof(tx, &proven, now)?;
             users::set_password(tx, &user_id, &hash, now)?;
-            users::set_email_verified(tx, &email_id)?;
             users::set_status(tx, &user_id, UserStatus::Active)?;
             one_time::invalidate(tx, TokenKind::PasswordReset, Subject::UserId(&user_id), now)?;
-            Ok(())
+            Ok(sessions_reset)
         })
         .await?;
     let login = Login {
@@ -673,7 +678,8 @@ async fn reset_by_email(
         ),
         user_id: email.user_id,
         minutes,
-        existing,
+        // A claim ended the session the call came with, too.
+        existing: existing.filter(|_| !sessions_reset),
         claims,
         revoke_others: true,
     };

@@ -177,6 +177,7 @@ pub struct SignIn {
     duration_minutes: Option<i64>,
     custom_claims: Option<Map<String, Value>>,
     existing: Option<AuthedSession>,
+    reset_sessions: bool,
 }
 
 impl SignIn {
@@ -198,7 +199,21 @@ impl SignIn {
             duration_minutes,
             custom_claims,
             existing,
+            reset_sessions: false,
         })
+    }
+
+    /// The proof ended every session of the user (a claimed account, see
+    /// `store::ownership`): start a new one instead of extending the one the
+    /// call came with, and answer `reset_sessions: true`.
+    pub fn sessions_were_reset(&mut self) {
+        self.existing = None;
+        self.reset_sessions = true;
+    }
+
+    /// Whether [`SignIn::sessions_were_reset`] was called.
+    pub fn reset_sessions(&self) -> bool {
+        self.reset_sessions
     }
 
     /// Starts or extends the session for the factor just proven.
@@ -234,12 +249,13 @@ impl SignIn {
         method_id: String,
         factor: AuthenticationFactor,
     ) -> ApiResult<AuthenticateResponse> {
+        let reset_sessions = self.reset_sessions;
         let session = self.finish(state, caller, &user.user_id, factor).await?;
         Ok(AuthenticateResponse {
             user_id: user.user_id.clone(),
             method_id,
             user,
-            reset_sessions: false,
+            reset_sessions,
             session,
         })
     }
@@ -327,8 +343,9 @@ pub fn attach_target_email(
 }
 
 /// Authenticating a token for an email: inserts a pending attachment or
-/// marks the stored address verified; returns the address. Fails with
-/// `gone` when the address left the user since the token was sent.
+/// marks the stored address verified. Returns the address, and whether the
+/// proof reset the user's sessions (see `passwordless::verify_email_by_proof`).
+/// Fails with `gone` when the address left the user since the token was sent.
 pub fn confirm_email(
     tx: &rusqlite::Connection,
     user_id: &str,
@@ -336,15 +353,15 @@ pub fn confirm_email(
     attach: Option<&str>,
     now: i64,
     gone: impl FnOnce() -> ApiError,
-) -> ApiResult<String> {
+) -> ApiResult<(String, bool)> {
     match (users::get_email(tx, email_id)?, attach) {
         (Some(row), _) if row.user_id == user_id => {
-            passwordless::verify_email_by_proof(tx, &row)?;
-            Ok(row.email)
+            let reset = passwordless::verify_email_by_proof(tx, &row, now)?;
+            Ok((row.email, reset))
         }
         (None, Some(address)) => {
             passwordless::insert_email_with_id(tx, email_id, user_id, address, now)?;
-            Ok(address.to_string())
+            Ok((address.to_string(), false))
         }
         _ => Err(gone()),
     }
