@@ -58,7 +58,8 @@ server:
 demo: tools pkg server
 	@node scripts/demo-config.mjs $(SERVER_BIN) $(DATA_DIR)
 	@echo "demo: http://localhost:$(PORT)"
-	$(SERVER_BIN) --port $(PORT) --data-dir $(DATA_DIR) --serve /=www --serve /pkg=pkg
+	$(SERVER_BIN) --port $(PORT) --data-dir $(DATA_DIR) --serve /=www --serve /pkg=pkg \
+	  --default-login-redirect-url http://localhost:$(PORT)/ --default-signup-redirect-url http://localhost:$(PORT)/
 
 # No separate `server` build first: `cargo test --workspace` (in scripts/test.sh)
 # resolves features with the dev-dependencies, so it compiles the server and

@@ -105,6 +105,18 @@ pub struct Config {
     /// is allowed.
     #[arg(long = "allowed-redirect-url", value_name = "URL")]
     pub allowed_redirect_urls: Vec<String>,
+
+    /// The project's default login redirect URL: where magic links, OAuth and
+    /// password resets send a user when the request names no URL. Kept in
+    /// the project settings for later starts; an empty value clears it. It
+    /// must be an allowed redirect URL.
+    #[arg(long, value_name = "URL", env = "LATCHKEY_DEFAULT_LOGIN_REDIRECT_URL")]
+    pub default_login_redirect_url: Option<String>,
+
+    /// The project's default signup redirect URL (new users), like
+    /// `--default-login-redirect-url`.
+    #[arg(long, value_name = "URL", env = "LATCHKEY_DEFAULT_SIGNUP_REDIRECT_URL")]
+    pub default_signup_redirect_url: Option<String>,
 }
 
 impl Config {
@@ -123,6 +135,8 @@ impl Config {
             rate_limit: RateLimitMode::Strict,
             public_hosts: Vec::new(),
             allowed_redirect_urls: Vec::new(),
+            default_login_redirect_url: None,
+            default_signup_redirect_url: None,
         }
     }
 

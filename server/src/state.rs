@@ -9,7 +9,10 @@ use crate::{
     dev::faults::Faults,
     provision::{self, Provisioned},
     ratelimit::RateLimiter,
-    store::{project::ProjectSettings, Db},
+    store::{
+        project::{self, ProjectSettings},
+        Db,
+    },
 };
 
 /// The project's identity as the request path needs it (kept in memory: it
@@ -58,11 +61,13 @@ impl AppState {
             .iter()
             .map(keys::load)
             .collect::<Result<Vec<_>, _>>()?;
+        let mut settings = provisioned.project.settings.clone();
+        apply_default_redirects(&config, &db, &mut settings)?;
         let project = Project {
             project_id: provisioned.project.project_id.clone(),
             public_token: provisioned.project.public_token.clone(),
             secret_hash: provisioned.project.secret_hash.clone(),
-            settings: provisioned.project.settings.clone(),
+            settings,
         };
         let state = AppState(Arc::new(Inner {
             limiter: RateLimiter::new(config.rate_limit),
@@ -79,4 +84,63 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
+}
+
+/// `--default-login-redirect-url` / `--default-signup-redirect-url` become
+/// project settings (kept for later starts; an empty value clears one), and
+/// must be allowed redirect URLs. A kept one that the current
+/// `--allowed-redirect-url` list no longer allows is not used this run.
+fn apply_default_redirects(
+    config: &Config,
+    db: &Db,
+    settings: &mut ProjectSettings,
+) -> Result<(), String> {
+    let given = [
+        (
+            "--default-login-redirect-url",
+            &config.default_login_redirect_url,
+            &mut settings.default_login_redirect_url,
+        ),
+        (
+            "--default-signup-redirect-url",
+            &config.default_signup_redirect_url,
+            &mut settings.default_signup_redirect_url,
+        ),
+    ];
+    let mut changed = false;
+    let mut in_use = Vec::new();
+    for (flag, given, stored) in given {
+        if let Some(url) = given {
+            let url = url.trim();
+            if !url.is_empty() && !config.is_allowed_redirect_url(url) {
+                return Err(format!(
+                    "{flag} {url} is not an allowed redirect URL (an http(s) URL on an authorized origin, or under an --allowed-redirect-url)"
+                ));
+            }
+            let value = (!url.is_empty()).then(|| url.to_string());
+            changed |= *stored != value;
+            *stored = value;
+        }
+        if let Some(url) = stored.as_deref() {
+            if config.is_allowed_redirect_url(url) {
+                in_use.push(url.to_string());
+            } else {
+                crate::log(format_args!(
+                    "the project's default redirect URL {url} is not allowed by this configuration; it is not used ({flag} sets another)"
+                ));
+            }
+        }
+    }
+    if changed {
+        let to_store = settings.clone();
+        db.blocking(|c| project::set_settings(c, &to_store))
+            .map_err(|e| format!("saving the project settings: {}", e.message))?;
+    }
+    settings
+        .default_login_redirect_url
+        .take_if(|url| !in_use.contains(url));
+    settings
+        .default_signup_redirect_url
+        .take_if(|url| !in_use.contains(url));
+    Ok(())
 }

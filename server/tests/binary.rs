@@ -77,6 +77,8 @@ async fn help_documents_every_switch() {
         "--rate-limit",
         "--allowed-redirect-url",
         "--public-host",
+        "--default-login-redirect-url",
+        "--default-signup-redirect-url",
         "credentials.json",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");

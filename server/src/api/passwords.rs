@@ -486,15 +486,18 @@ async fn reset_start(
     req: ResetStartRequest,
 ) -> ApiResult<ResetStartResponse> {
     let email = validate::normalize_email(&req.email)?;
-    let redirect_url = match non_empty(req.reset_password_redirect_url) {
-        Some(url) => url,
-        None => state.config.allowed_redirect_urls.first().cloned().ok_or_else(|| {
+    // Without one, the project's default login redirect URL: the app's
+    // sign-in page is where its reset form lives (there is no separate
+    // reset default here).
+    let redirect_url = non_empty(req.reset_password_redirect_url)
+        .or_else(|| state.project.settings.default_login_redirect_url.clone())
+        .or_else(|| state.config.allowed_redirect_urls.first().cloned())
+        .ok_or_else(|| {
             ApiError::new(
                 ErrorType::InvalidRedirectUrl,
-                "`reset_password_redirect_url` is required: the server has no default (--allowed-redirect-url).",
+                "`reset_password_redirect_url` is required: this project has no default redirect URL (--default-login-redirect-url).",
             )
-        })?,
-    };
+        })?;
     check_redirect(&state, "reset_password_redirect_url", &redirect_url)?;
     if let Some(url) = non_empty(req.login_redirect_url) {
         check_redirect(&state, "login_redirect_url", &url)?;

@@ -64,7 +64,9 @@ pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
 
 /// A login / signup pair of redirect URLs from a request, each checked
 /// against the allowed redirect URLs when given. An absent URL falls back
-/// to the other one of the pair, then to the first `--allowed-redirect-url`.
+/// to the project's default of its kind (as Stytch uses the dashboard's),
+/// then to the other URL of the request, the other default, and the first
+/// `--allowed-redirect-url`.
 #[derive(Debug, Clone)]
 pub struct RedirectUrls {
     login_field: &'static str,
@@ -106,29 +108,50 @@ impl RedirectUrls {
     fn resolve(
         state: &AppState,
         field: &str,
-        own: &Option<String>,
-        other: &Option<String>,
+        [own, own_default, other, other_default]: [&Option<String>; 4],
     ) -> ApiResult<String> {
-        own.clone()
-            .or_else(|| other.clone())
+        [own, own_default, other, other_default]
+            .into_iter()
+            .find_map(Clone::clone)
             .or_else(|| state.config.allowed_redirect_urls.first().cloned())
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorType::InvalidRedirectUrl,
                     format!(
                         "`{field}` is required: this project has no default redirect URL \
-                         (start the server with --allowed-redirect-url to set one)."
+                         (start the server with --default-login-redirect-url and \
+                         --default-signup-redirect-url to set them)."
                     ),
                 )
             })
     }
 
     pub fn login(&self, state: &AppState) -> ApiResult<String> {
-        Self::resolve(state, self.login_field, &self.login, &self.signup)
+        let settings = &state.project.settings;
+        Self::resolve(
+            state,
+            self.login_field,
+            [
+                &self.login,
+                &settings.default_login_redirect_url,
+                &self.signup,
+                &settings.default_signup_redirect_url,
+            ],
+        )
     }
 
     pub fn signup(&self, state: &AppState) -> ApiResult<String> {
-        Self::resolve(state, self.signup_field, &self.signup, &self.login)
+        let settings = &state.project.settings;
+        Self::resolve(
+            state,
+            self.signup_field,
+            [
+                &self.signup,
+                &settings.default_signup_redirect_url,
+                &self.login,
+                &settings.default_login_redirect_url,
+            ],
+        )
     }
 }
 
