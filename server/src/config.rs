@@ -117,6 +117,12 @@ pub struct Config {
     /// `--default-login-redirect-url`.
     #[arg(long, value_name = "URL", env = "LATCHKEY_DEFAULT_SIGNUP_REDIRECT_URL")]
     pub default_signup_redirect_url: Option<String>,
+
+    /// A JSON file with the project's RBAC policy (`roles`, `resources`,
+    /// `scopes`, as Stytch's), reported by bootstrap and GET /v1/rbac/policy.
+    /// Without it: the predefined `stytch_user` role and nothing else.
+    #[arg(long, value_name = "FILE", env = "LATCHKEY_RBAC_POLICY")]
+    pub rbac_policy: Option<PathBuf>,
 }
 
 impl Config {
@@ -137,6 +143,7 @@ impl Config {
             allowed_redirect_urls: Vec::new(),
             default_login_redirect_url: None,
             default_signup_redirect_url: None,
+            rbac_policy: None,
         }
     }
 

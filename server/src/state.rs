@@ -24,6 +24,8 @@ pub struct Project {
     /// SHA-256 hex of the backend secret.
     pub secret_hash: String,
     pub settings: ProjectSettings,
+    /// From `--rbac-policy` or the default (read at each start, not stored).
+    pub rbac_policy: crate::api::rbac::Policy,
 }
 
 pub struct Inner {
@@ -68,6 +70,7 @@ impl AppState {
             public_token: provisioned.project.public_token.clone(),
             secret_hash: provisioned.project.secret_hash.clone(),
             settings,
+            rbac_policy: crate::api::rbac::Policy::load(config.rbac_policy.as_deref())?,
         };
         let state = AppState(Arc::new(Inner {
             limiter: RateLimiter::new(config.rate_limit),

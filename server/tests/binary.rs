@@ -79,6 +79,7 @@ async fn help_documents_every_switch() {
         "--public-host",
         "--default-login-redirect-url",
         "--default-signup-redirect-url",
+        "--rbac-policy",
         "credentials.json",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");

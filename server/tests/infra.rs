@@ -318,6 +318,57 @@ async fn bootstrap_reports_project_settings() {
     assert_eq!(data.data()["pkce_required_for_oauth"], false);
 }
 
+#[tokio::test]
+async fn bootstrap_and_the_backend_publish_the_rbac_policy() {
+    // The official browser SDK logs an error on every page when this is null.
+    let t = TestServer::start().await;
+    let path = format!("/projects/bootstrap/{}", t.creds.public_token);
+    let r = t.sdk(Method::GET, &path, None, None).await;
+    let default = json!({
+        "roles": [{"role_id": "stytch_user", "description": "Stytch's predefined role of every consumer project.", "permissions": []}],
+        "resources": [],
+        "scopes": []
+    });
+    assert_eq!(r.data()["rbac_policy"], default);
+    assert_eq!(
+        t.v1(Method::GET, "/rbac/policy", None).await.ok()["policy"],
+        default
+    );
+
+    let file = t.data_dir().join("rbac.json");
+    let custom = json!({
+        "roles": [
+            {"role_id": "stytch_user", "description": "Everyone", "permissions": [{"resource_id": "documents", "actions": ["read"]}]},
+            {"role_id": "editor", "description": "Edits", "permissions": [{"resource_id": "documents", "actions": ["*"]}]}
+        ],
+        "resources": [{"resource_id": "documents", "description": "Docs", "actions": ["read", "write"]}],
+        "scopes": [{"scope": "read:docs", "description": "Read", "permissions": [{"resource_id": "documents", "actions": ["read"]}]}]
+    });
+    std::fs::write(&file, custom.to_string()).unwrap();
+    let t = t.restart_with(|c| c.rbac_policy = Some(file.clone())).await;
+    let r = t.sdk(Method::GET, &path, None, None).await;
+    assert_eq!(r.data()["rbac_policy"], custom);
+    assert_eq!(
+        t.v1(Method::GET, "/rbac/policy", None).await.ok()["policy"],
+        custom
+    );
+
+    // A policy that names an undefined resource does not start.
+    let broken = t.data_dir().join("broken.json");
+    std::fs::write(
+        &broken,
+        json!({"roles": [{"role_id": "stytch_user", "description": "", "permissions": [{"resource_id": "nope", "actions": ["read"]}]}], "resources": []}).to_string(),
+    )
+    .unwrap();
+    let mut config = latchkey_server::Config::with_data_dir(t.data_dir().join("other"));
+    config.rbac_policy = Some(broken);
+    let refused = latchkey_server::start(config).await.err().expect("refused");
+    assert!(
+        refused.contains("--rbac-policy") && refused.contains("nope"),
+        "{refused}"
+    );
+}
+
 // ---- fault injection -----------------------------------------------------------
 
 #[tokio::test]

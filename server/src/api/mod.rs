@@ -12,6 +12,7 @@ pub mod magic_links;
 pub mod oauth;
 pub mod otps;
 pub mod passwords;
+pub mod rbac;
 pub mod sessions;
 pub mod sign_in;
 pub mod users;
@@ -27,5 +28,6 @@ pub fn api() -> Api {
     let api = magic_links::mount(api);
     let api = otps::mount(api);
     let api = oauth::mount(api);
+    let api = rbac::mount(api);
     users::mount(api)
 }
