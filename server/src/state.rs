@@ -6,7 +6,7 @@ use crate::{
     auth::keys::{self, KeySet},
     clock::Clock,
     config::Config,
-    dev::faults::Faults,
+    dev::{events::EventLog, faults::Faults},
     provision::{self, Provisioned},
     ratelimit::RateLimiter,
     store::{
@@ -36,6 +36,8 @@ pub struct Inner {
     pub keys: KeySet,
     pub limiter: RateLimiter,
     pub faults: Faults,
+    /// The browser SDKs' last telemetry events (`/dev/events`).
+    pub events: EventLog,
 }
 
 /// Cheap to clone; handlers receive it through axum's `State`.
@@ -80,6 +82,7 @@ impl AppState {
             project,
             keys: KeySet::new(key_pairs)?,
             faults: Faults::default(),
+            events: EventLog::default(),
         }));
         Ok((state, provisioned))
     }

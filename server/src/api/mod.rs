@@ -8,6 +8,7 @@
 
 pub mod attributes;
 pub mod bootstrap;
+pub mod events;
 pub mod magic_links;
 pub mod oauth;
 pub mod otps;
@@ -23,6 +24,7 @@ use crate::http::Api;
 pub fn api() -> Api {
     let api = Api::new();
     let api = bootstrap::mount(api);
+    let api = events::mount(api);
     let api = sessions::mount(api);
     let api = passwords::mount(api);
     let api = magic_links::mount(api);
