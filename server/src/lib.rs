@@ -2,8 +2,8 @@
 //! and every test run against.
 //!
 //! Start it from Rust with [`start`] (tests, embedding) or from the command
-//! line through [`run`]. See `server/README.md` for the module map and for
-//! how to add an endpoint module.
+//! line through [`run`]. See `server/docs/contributing.md` for the module map
+//! and for how to add an endpoint.
 
 pub mod api;
 pub mod app;

@@ -74,7 +74,7 @@ pub struct SendRequest {
     session_token: Option<String>,
     session_jwt: Option<String>,
     /// Accepted for compatibility; new users are always pending until they
-    /// authenticate (see the README).
+    /// authenticate (see `server/docs/behaviour.md`).
     #[allow(dead_code)]
     create_user_as_pending: Option<bool>,
 }

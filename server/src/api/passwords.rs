@@ -5,7 +5,7 @@
 //! orders the work so that nothing irreversible (a consumed reset token, a
 //! new user) happens before every check that can still fail, and so that
 //! Argon2 never runs inside a database transaction. See the "Passwords"
-//! section of `server/README.md` for the decisions behind each endpoint.
+//! section of `server/docs/behaviour.md` for the decisions behind each endpoint.
 
 use axum::http::Method;
 use rusqlite::Connection;
