@@ -113,6 +113,19 @@ mod tests {
                 let email_id = users::insert_email(conn, &user_id, "own@example.com", false, 0)?;
                 users::insert_email(conn, &user_id, "added@example.com", true, 0)?;
                 users::insert_phone(conn, &user_id, "+15555550100", true, 0)?;
+                users::insert_provider(
+                    conn,
+                    &users::ProviderRow {
+                        oauth_user_registration_id: String::new(),
+                        user_id: user_id.clone(),
+                        provider_type: "github".into(),
+                        provider_subject: "attacker".into(),
+                        profile_picture_url: String::new(),
+                        locale: String::new(),
+                        email_id: None,
+                    },
+                    0,
+                )?;
                 one_time::issue(
                     conn,
                     TokenKind::Otp,
@@ -135,6 +148,7 @@ mod tests {
                 assert_eq!(user.emails.len(), 1);
                 assert_eq!(user.emails[0].email_id, email_id);
                 assert!(user.phone_numbers.is_empty());
+                assert!(user.providers.is_empty());
                 let live: i64 = conn.query_row(
                     "SELECT COUNT(*) FROM one_time_tokens WHERE used_at IS NULL",
                     [],
