@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help demo test tools wasm-target wasm-bindgen-cli node-deps chromium openssl-dev \
+.PHONY: help demo test tools wasm-target wasm-bindgen-cli node-deps incumbents chromium openssl-dev \
         pkg server lint fmt clean bench
 
 help:
@@ -36,6 +36,14 @@ wasm-bindgen-cli:
 node-deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@touch $@
+
+# Stytch's own SDKs at pinned versions (bench/size compares against them;
+# tests/e2e/stytch-sdk.test.mjs runs @stytch/vanilla-js against the server).
+INCUMBENTS := bench/size/incumbents
+incumbents: $(INCUMBENTS)/node_modules/.package-lock.json
+$(INCUMBENTS)/node_modules/.package-lock.json: $(INCUMBENTS)/package.json $(INCUMBENTS)/package-lock.json
+	cd $(INCUMBENTS) && npm ci --no-audit --no-fund
 	@touch $@
 
 chromium:
@@ -65,7 +73,8 @@ server:
 demo: tools pkg server
 	@node scripts/demo-config.mjs $(SERVER_BIN) $(DATA_DIR)
 	@echo "demo: http://localhost:$(PORT)"
-	$(SERVER_BIN) --port $(PORT) --data-dir $(DATA_DIR) --serve /=www --serve /pkg=pkg
+	$(SERVER_BIN) --port $(PORT) --data-dir $(DATA_DIR) --serve /=www --serve /pkg=pkg \
+	  --default-login-redirect-url http://localhost:$(PORT)/ --default-signup-redirect-url http://localhost:$(PORT)/
 
 # No separate `server` build first: `cargo test --workspace` (in scripts/test.sh)
 # resolves features with the dev-dependencies, so it compiles the server and
@@ -74,7 +83,7 @@ demo: tools pkg server
 # with its own build. Building the tests up front gives the tiers that binary
 # once; if the tests do not compile, the plain server build still provides one
 # and scripts/test.sh reports the failure.
-test: tools pkg
+test: tools pkg incumbents
 	cargo test --workspace --no-run || cargo build -p latchkey-server
 	bash scripts/test.sh
 

@@ -326,3 +326,21 @@ async fn unimplemented_official_calls_fail_cleanly() {
         other => panic!("magic_links.email.invite: expected a decoded 404, got {other:?}"),
     }
 }
+
+/// The project's RBAC policy through the official client (`rbac.policy`):
+/// the predefined consumer role, in the crate's `Policy` shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rbac_policy_decodes() {
+    let t = Conformance::start().await;
+    let got = ok(
+        "rbac.policy",
+        t.client
+            .rbac
+            .policy(stytch::consumer::rbac::PolicyRequest {})
+            .await,
+    );
+    let policy = got.policy.expect("a policy");
+    assert_eq!(policy.roles.len(), 1);
+    assert_eq!(policy.roles[0].role_id, "stytch_user");
+    assert!(policy.resources.is_empty() && policy.scopes.is_empty());
+}

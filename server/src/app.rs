@@ -17,15 +17,21 @@ use tower_http::{
 
 use crate::{
     api, dev,
-    http::{extract::MAX_BODY_BYTES, layers},
+    http::{
+        extract::MAX_BODY_BYTES,
+        hosts::{self, AllowedHosts},
+        layers,
+    },
     state::AppState,
     Config,
 };
 
-/// Layers, outermost first: CORS (so every answer, errors included, carries
-/// the CORS headers), error normalisation, panic catching, fault injection,
-/// then the routes with the 64 KB body limit.
-pub fn router(state: AppState) -> Router {
+/// Layers, outermost first: the Host allow-list (nothing else runs for a
+/// rebound name), `no-store`, the same-origin guard of the dev pages, CORS
+/// (so every API answer, errors included, carries the CORS headers), error
+/// normalisation, panic catching, fault injection, then the routes with the
+/// 64 KB body limit. `allowed_hosts` are the names the server answers to.
+pub fn router(state: AppState, allowed_hosts: AllowedHosts) -> Router {
     let (sdk, v1) = api::api().into_routers();
     let mut router = Router::new()
         .route("/health", get(health))
@@ -49,18 +55,25 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(layers::panic_response))
         .layer(from_fn(layers::normalize_errors))
         .layer(cors(&state.config))
+        .layer(from_fn(dev::same_origin::guard))
+        .layer(from_fn(layers::no_store))
+        .layer(from_fn_with_state(Arc::new(allowed_hosts), hosts::check))
         .with_state(state)
 }
 
-/// Credentialed CORS, for authorized origins only.
+/// Credentialed CORS, for authorized origins only, and never for the dev
+/// pages (same origin only, see `dev::same_origin`).
 fn cors(config: &Config) -> CorsLayer {
     let config = Arc::new(config.clone());
     CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
-            origin
-                .to_str()
-                .is_ok_and(|origin| config.is_authorized_origin(origin))
-        }))
+        .allow_origin(AllowOrigin::predicate(
+            move |origin: &HeaderValue, parts: &axum::http::request::Parts| {
+                !dev::same_origin::is_dev_page(parts.uri.path())
+                    && origin
+                        .to_str()
+                        .is_ok_and(|origin| config.is_authorized_origin(origin))
+            },
+        ))
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([

@@ -92,12 +92,37 @@ pub struct Config {
     #[arg(long, value_enum, env = "LATCHKEY_RATE_LIMIT", default_value_t = RateLimitMode::Strict)]
     pub rate_limit: RateLimitMode,
 
+    /// A name this server is reached as besides localhost, 127.0.0.1 and
+    /// [::1] on its port (repeatable, or comma-separated in the variable):
+    /// `HOST` (any port) or `HOST:PORT`, e.g. behind a reverse proxy. Requests
+    /// with any other `Host` are refused (DNS rebinding).
+    #[arg(long = "public-host", value_name = "HOST[:PORT]", env = "LATCHKEY_PUBLIC_HOSTS", value_delimiter = ',', value_parser = check_public_host)]
+    pub public_hosts: Vec<String>,
+
     /// A URL that login / signup / reset links may redirect to (repeatable).
     /// An entry matches the URL itself and anything below it at a `/`, `?` or
     /// `#` boundary. Without any, every http(s) URL on an authorized origin
     /// is allowed.
     #[arg(long = "allowed-redirect-url", value_name = "URL")]
     pub allowed_redirect_urls: Vec<String>,
+
+    /// The project's default login redirect URL: where magic links, OAuth and
+    /// password resets send a user when the request names no URL. Kept in
+    /// the project settings for later starts; an empty value clears it. It
+    /// must be an allowed redirect URL.
+    #[arg(long, value_name = "URL", env = "LATCHKEY_DEFAULT_LOGIN_REDIRECT_URL")]
+    pub default_login_redirect_url: Option<String>,
+
+    /// The project's default signup redirect URL (new users), like
+    /// `--default-login-redirect-url`.
+    #[arg(long, value_name = "URL", env = "LATCHKEY_DEFAULT_SIGNUP_REDIRECT_URL")]
+    pub default_signup_redirect_url: Option<String>,
+
+    /// A JSON file with the project's RBAC policy (`roles`, `resources`,
+    /// `scopes`, as Stytch's), reported by bootstrap and GET /v1/rbac/policy.
+    /// Without it: the predefined `stytch_user` role and nothing else.
+    #[arg(long, value_name = "FILE", env = "LATCHKEY_RBAC_POLICY")]
+    pub rbac_policy: Option<PathBuf>,
 }
 
 impl Config {
@@ -114,7 +139,11 @@ impl Config {
             enable_dev_faults: false,
             pkce_optional: false,
             rate_limit: RateLimitMode::Strict,
+            public_hosts: Vec::new(),
             allowed_redirect_urls: Vec::new(),
+            default_login_redirect_url: None,
+            default_signup_redirect_url: None,
+            rbac_policy: None,
         }
     }
 
@@ -176,6 +205,11 @@ fn origin_matches(pattern: &str, origin: &str) -> bool {
         },
         None => pattern == origin,
     }
+}
+
+fn check_public_host(raw: &str) -> Result<String, String> {
+    crate::http::hosts::parse_public_host(raw)?;
+    Ok(raw.trim().to_string())
 }
 
 fn parse_mount(raw: &str) -> Result<(String, PathBuf), String> {

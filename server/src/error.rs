@@ -72,8 +72,12 @@ pub enum ErrorType {
     BiometricRegistrationNotFound,
     NoActiveWebauthnRegistrations,
     // others
+    /// 403: a development page asked for by another origin.
+    CrossOriginRequest,
     MethodNotAllowed,
     RequestTooLarge,
+    /// 421: a `Host` this server does not answer to (DNS rebinding).
+    MisdirectedRequest,
     TooManyRequests,
     InternalServerError,
 }
@@ -135,8 +139,10 @@ impl ErrorType {
             CryptoWalletNotFound => "crypto_wallet_not_found",
             BiometricRegistrationNotFound => "biometric_registration_not_found",
             NoActiveWebauthnRegistrations => "no_active_webauthn_registrations",
+            CrossOriginRequest => "cross_origin_request",
             MethodNotAllowed => "method_not_allowed",
             RequestTooLarge => "request_too_large",
+            MisdirectedRequest => "misdirected_request",
             TooManyRequests => "too_many_requests",
             InternalServerError => "internal_server_error",
         }
@@ -198,8 +204,10 @@ impl ErrorType {
             | CryptoWalletNotFound
             | BiometricRegistrationNotFound
             | NoActiveWebauthnRegistrations => StatusCode::NOT_FOUND,
+            CrossOriginRequest => StatusCode::FORBIDDEN,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            MisdirectedRequest => StatusCode::MISDIRECTED_REQUEST,
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -2,8 +2,8 @@
 //! and every test run against.
 //!
 //! Start it from Rust with [`start`] (tests, embedding) or from the command
-//! line through [`run`]. See `server/README.md` for the module map and for
-//! how to add an endpoint module.
+//! line through [`run`]. See `server/docs/contributing.md` for the module map
+//! and for how to add an endpoint.
 
 pub mod api;
 pub mod app;
@@ -93,7 +93,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    let router = app::router(state.clone());
+    let hosts = http::hosts::AllowedHosts::new(addr.port(), &state.config.public_hosts)?;
+    let router = app::router(state.clone(), hosts);
     let (shutdown, shutdown_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

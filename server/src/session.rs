@@ -49,16 +49,7 @@ fn not_found(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorType::SessionNotFound, message)
 }
 
-/// Finds the live session for an opaque token or a session JWT (whichever
-/// `credential` looks like). 404 `session_not_found` otherwise.
-pub async fn resolve(state: &AppState, credential: &str) -> ApiResult<AuthedSession> {
-    if jwt::looks_like_jwt(credential) {
-        resolve_jwt(state, credential).await
-    } else {
-        resolve_token(state, credential.to_string()).await
-    }
-}
-
+/// Finds the live session of an opaque token; 404 `session_not_found` otherwise.
 pub async fn resolve_token(state: &AppState, token: String) -> ApiResult<AuthedSession> {
     let hash = tokens::hash_token(&token);
     let now = state.now();

@@ -9,10 +9,13 @@ use crate::{
     },
     clock::Clock,
     config::Config,
-    dev::faults::Faults,
+    dev::{events::EventLog, faults::Faults},
     provision::{self, Provisioned},
     ratelimit::RateLimiter,
-    store::{project::ProjectSettings, Db},
+    store::{
+        project::{self, ProjectSettings},
+        Db,
+    },
 };
 
 /// The project's identity as the request path needs it (kept in memory: it
@@ -24,6 +27,8 @@ pub struct Project {
     /// SHA-256 hex of the backend secret.
     pub secret_hash: String,
     pub settings: ProjectSettings,
+    /// From `--rbac-policy` or the default (read at each start, not stored).
+    pub rbac_policy: crate::api::rbac::Policy,
 }
 
 pub struct Inner {
@@ -36,6 +41,8 @@ pub struct Inner {
     pub field_key: FieldKey,
     pub limiter: RateLimiter,
     pub faults: Faults,
+    /// The browser SDKs' last telemetry events (`/dev/events`).
+    pub events: EventLog,
 }
 
 /// Cheap to clone; handlers receive it through axum's `State`.
@@ -64,11 +71,14 @@ impl AppState {
             .map(keys::load)
             .collect::<Result<Vec<_>, _>>()?;
         let field_key = FieldKey::load_or_create(&config.data_dir)?;
+        let mut settings = provisioned.project.settings.clone();
+        apply_default_redirects(&config, &db, &mut settings)?;
         let project = Project {
             project_id: provisioned.project.project_id.clone(),
             public_token: provisioned.project.public_token.clone(),
             secret_hash: provisioned.project.secret_hash.clone(),
-            settings: provisioned.project.settings.clone(),
+            settings,
+            rbac_policy: crate::api::rbac::Policy::load(config.rbac_policy.as_deref())?,
         };
         let state = AppState(Arc::new(Inner {
             limiter: RateLimiter::new(config.rate_limit),
@@ -79,6 +89,7 @@ impl AppState {
             keys: KeySet::new(key_pairs)?,
             field_key,
             faults: Faults::default(),
+            events: EventLog::default(),
         }));
         Ok((state, provisioned))
     }
@@ -86,4 +97,63 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
+}
+
+/// `--default-login-redirect-url` / `--default-signup-redirect-url` become
+/// project settings (kept for later starts; an empty value clears one), and
+/// must be allowed redirect URLs. A kept one that the current
+/// `--allowed-redirect-url` list no longer allows is not used this run.
+fn apply_default_redirects(
+    config: &Config,
+    db: &Db,
+    settings: &mut ProjectSettings,
+) -> Result<(), String> {
+    let given = [
+        (
+            "--default-login-redirect-url",
+            &config.default_login_redirect_url,
+            &mut settings.default_login_redirect_url,
+        ),
+        (
+            "--default-signup-redirect-url",
+            &config.default_signup_redirect_url,
+            &mut settings.default_signup_redirect_url,
+        ),
+    ];
+    let mut changed = false;
+    let mut in_use = Vec::new();
+    for (flag, given, stored) in given {
+        if let Some(url) = given {
+            let url = url.trim();
+            if !url.is_empty() && !config.is_allowed_redirect_url(url) {
+                return Err(format!(
+                    "{flag} {url} is not an allowed redirect URL (an http(s) URL on an authorized origin, or under an --allowed-redirect-url)"
+                ));
+            }
+            let value = (!url.is_empty()).then(|| url.to_string());
+            changed |= *stored != value;
+            *stored = value;
+        }
+        if let Some(url) = stored.as_deref() {
+            if config.is_allowed_redirect_url(url) {
+                in_use.push(url.to_string());
+            } else {
+                crate::log(format_args!(
+                    "the project's default redirect URL {url} is not allowed by this configuration; it is not used ({flag} sets another)"
+                ));
+            }
+        }
+    }
+    if changed {
+        let to_store = settings.clone();
+        db.blocking(|c| project::set_settings(c, &to_store))
+            .map_err(|e| format!("saving the project settings: {}", e.message))?;
+    }
+    settings
+        .default_login_redirect_url
+        .take_if(|url| !in_use.contains(url));
+    settings
+        .default_signup_redirect_url
+        .take_if(|url| !in_use.contains(url));
+    Ok(())
 }

@@ -76,6 +76,10 @@ async fn help_documents_every_switch() {
         "--pkce-optional",
         "--rate-limit",
         "--allowed-redirect-url",
+        "--public-host",
+        "--default-login-redirect-url",
+        "--default-signup-redirect-url",
+        "--rbac-policy",
         "credentials.json",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");

@@ -9,7 +9,7 @@ use latchkey_server::{
     auth::basic,
     dev::outbox::{self, Channel, OutboxMessage},
 };
-use serde_json::json;
+use serde_json::{json, Value};
 
 // ---- error shapes ------------------------------------------------------------
 
@@ -316,6 +316,188 @@ async fn bootstrap_reports_project_settings() {
     let path = format!("/projects/bootstrap/{}", relaxed.creds.public_token);
     let data = relaxed.sdk(Method::GET, &path, None, None).await;
     assert_eq!(data.data()["pkce_required_for_oauth"], false);
+}
+
+#[tokio::test]
+async fn bootstrap_and_the_backend_publish_the_rbac_policy() {
+    // The official browser SDK logs an error on every page when this is null.
+    let t = TestServer::start().await;
+    let path = format!("/projects/bootstrap/{}", t.creds.public_token);
+    let r = t.sdk(Method::GET, &path, None, None).await;
+    let default = json!({
+        "roles": [{"role_id": "stytch_user", "description": "Stytch's predefined role of every consumer project.", "permissions": []}],
+        "resources": [],
+        "scopes": []
+    });
+    assert_eq!(r.data()["rbac_policy"], default);
+    assert_eq!(
+        t.v1(Method::GET, "/rbac/policy", None).await.ok()["policy"],
+        default
+    );
+
+    let file = t.data_dir().join("rbac.json");
+    let custom = json!({
+        "roles": [
+            {"role_id": "stytch_user", "description": "Everyone", "permissions": [{"resource_id": "documents", "actions": ["read"]}]},
+            {"role_id": "editor", "description": "Edits", "permissions": [{"resource_id": "documents", "actions": ["*"]}]}
+        ],
+        "resources": [{"resource_id": "documents", "description": "Docs", "actions": ["read", "write"]}],
+        "scopes": [{"scope": "read:docs", "description": "Read", "permissions": [{"resource_id": "documents", "actions": ["read"]}]}]
+    });
+    std::fs::write(&file, custom.to_string()).unwrap();
+    let t = t.restart_with(|c| c.rbac_policy = Some(file.clone())).await;
+    let r = t.sdk(Method::GET, &path, None, None).await;
+    assert_eq!(r.data()["rbac_policy"], custom);
+    assert_eq!(
+        t.v1(Method::GET, "/rbac/policy", None).await.ok()["policy"],
+        custom
+    );
+
+    // A policy that names an undefined resource does not start.
+    let broken = t.data_dir().join("broken.json");
+    std::fs::write(
+        &broken,
+        json!({"roles": [{"role_id": "stytch_user", "description": "", "permissions": [{"resource_id": "nope", "actions": ["read"]}]}], "resources": []}).to_string(),
+    )
+    .unwrap();
+    let mut config = latchkey_server::Config::with_data_dir(t.data_dir().join("other"));
+    config.rbac_policy = Some(broken);
+    let refused = latchkey_server::start(config).await.err().expect("refused");
+    assert!(
+        refused.contains("--rbac-policy") && refused.contains("nope"),
+        "{refused}"
+    );
+}
+
+// ---- telemetry ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn sdk_telemetry_events_are_kept_for_the_dev_page() {
+    let t = TestServer::start().await;
+    let event = |name: &str, token: &str| {
+        json!({
+            "telemetry": {"event_id": "event-id-1", "app": {"identifier": "localhost"},
+                          "sdk": {"identifier": "Stytch.js Javascript SDK", "version": "@stytch/vanilla-js@6.3.0"}},
+            "event": {"public_token": token, "event_name": name, "details": {"n": 1}}
+        })
+    };
+    let token = t.creds.public_token.clone();
+    // As Stytch's SDK sends them: a JSON array, an Origin, no Authorization.
+    let post = |body: Value| {
+        t.http
+            .post(t.url("/sdk/v1/events"))
+            .header("origin", ORIGIN)
+            .json(&body)
+    };
+    let r = t
+        .send(post(json!([
+            event("sdk_instance_instantiated", &token),
+            event("second", &token)
+        ])))
+        .await;
+    let data = r.data();
+    assert_eq!(
+        data.as_object().unwrap().len(),
+        2,
+        "request_id and status_code"
+    );
+    assert_eq!(r.headers["access-control-allow-origin"], ORIGIN);
+    let shown = t.get("/dev/events").await;
+    let events = shown.body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["event"]["event_name"], "second");
+    assert_eq!(
+        events[1]["event"]["event_name"],
+        "sdk_instance_instantiated"
+    );
+    assert_eq!(
+        events[1]["telemetry"]["sdk"]["version"],
+        "@stytch/vanilla-js@6.3.0"
+    );
+    let page = t
+        .send(
+            t.http
+                .get(t.url("/dev/events"))
+                .header("accept", "text/html"),
+        )
+        .await;
+    assert!(page.text.contains("sdk_instance_instantiated"));
+
+    // Abuse: another project's token, no or a foreign origin, not an array,
+    // not JSON, too many or too large events, missing parts.
+    t.send(post(json!([event("x", "public-token-test-other")])))
+        .await
+        .error(401, "unauthorized_credentials");
+    t.send(
+        t.http
+            .post(t.url("/sdk/v1/events"))
+            .json(&json!([event("x", &token)])),
+    )
+    .await
+    .error(403, "bad_domain_for_stytch_sdk");
+    t.send(
+        t.http
+            .post(t.url("/sdk/v1/events"))
+            .header("origin", "https://evil.example")
+            .json(&json!([event("x", &token)])),
+    )
+    .await
+    .error(403, "bad_domain_for_stytch_sdk");
+    for (body, why) in [
+        (json!({"telemetry": {}, "event": {}}), "array"),
+        (Value::Array(vec![event("x", &token); 51]), "51"),
+        (json!([{"event": {"public_token": token}}]), "telemetry"),
+        (json!(["text"]), "[0]"),
+        (
+            json!([{"telemetry": {"blob": "x".repeat(9000)}, "event": {"public_token": token}}]),
+            "larger",
+        ),
+    ] {
+        let r = t.send(post(body)).await;
+        r.error(400, "bad_request");
+        assert!(r.message().contains(why), "{}", r.message());
+    }
+    t.send(
+        t.http
+            .post(t.url("/sdk/v1/events"))
+            .header("origin", ORIGIN)
+            .header("content-type", "application/json")
+            .body("[{oops"),
+    )
+    .await
+    .error(400, "bad_request");
+    t.send(
+        t.http
+            .post(t.url("/sdk/v1/events"))
+            .header("origin", ORIGIN)
+            .header("content-type", "application/json")
+            .body(format!("[\"{}\"]", "x".repeat(70 * 1024))),
+    )
+    .await
+    .error(413, "request_too_large");
+    assert_eq!(
+        t.get("/dev/events").await.body["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "nothing refused was kept"
+    );
+
+    // Only the last 100 stay.
+    for batch in 0..3 {
+        let events: Vec<Value> = (0..50)
+            .map(|i| event(&format!("b{batch}-{i}"), &token))
+            .collect();
+        t.send(post(Value::Array(events))).await.data();
+    }
+    let kept = t.get("/dev/events").await;
+    let kept = kept.body["events"].as_array().unwrap();
+    assert_eq!(kept.len(), 100);
+    assert_eq!(kept[0]["event"]["event_name"], "b2-49");
+    assert_eq!(kept[99]["event"]["event_name"], "b1-0");
+    let cleared = t.send(t.http.delete(t.url("/dev/events"))).await;
+    assert_eq!(cleared.body["deleted"], 100);
 }
 
 // ---- fault injection -----------------------------------------------------------

@@ -564,6 +564,119 @@ async fn redirect_urls_must_be_allowed() {
 }
 
 #[tokio::test]
+async fn project_default_redirect_urls_serve_requests_that_name_none() {
+    const PAGE: &str = "http://localhost:8787/";
+    let t = TestServer::start_with(|c| {
+        c.default_login_redirect_url = Some(LOGIN_URL.into());
+        c.default_signup_redirect_url = Some(PAGE.into());
+    })
+    .await;
+    // As the official browser SDK sends it: no URLs, a PKCE challenge.
+    let (verifier, challenge) = pkce_pair();
+    t.sdk(
+        Method::POST,
+        "/magic_links/email/login_or_create",
+        None,
+        Some(json!({"email": "d@example.com", "code_challenge": challenge})),
+    )
+    .await
+    .data();
+    let link = latest_link(&t, "d@example.com").await;
+    assert!(
+        link.starts_with(&format!("{PAGE}?stytch_token_type=magic_links&token=")),
+        "a new user gets the signup default: {link}"
+    );
+    t.sdk(
+        Method::POST,
+        "/magic_links/authenticate",
+        None,
+        Some(json!({"token": token_of(&link), "code_verifier": verifier})),
+    )
+    .await
+    .data();
+    t.v1(
+        Method::POST,
+        "/magic_links/email/send",
+        Some(json!({"email": "d@example.com"})),
+    )
+    .await
+    .ok();
+    let link = latest_link(&t, "d@example.com").await;
+    assert!(link.starts_with(&format!("{LOGIN_URL}?")), "{link}");
+    // A URL the request names still wins.
+    t.v1(
+        Method::POST,
+        "/magic_links/email/send",
+        Some(
+            json!({"email": "d@example.com", "login_magic_link_url": "http://localhost:5173/own"}),
+        ),
+    )
+    .await
+    .ok();
+    let link = latest_link(&t, "d@example.com").await;
+    assert!(link.starts_with("http://localhost:5173/own?"), "{link}");
+    // Password resets without a URL land on the login default.
+    t.v1(
+        Method::POST,
+        "/passwords/email/reset/start",
+        Some(json!({"email": "d@example.com"})),
+    )
+    .await
+    .ok();
+    let link = latest_link(&t, "d@example.com").await;
+    assert!(
+        link.starts_with(&format!(
+            "{LOGIN_URL}?stytch_token_type=reset_password&token="
+        )),
+        "{link}"
+    );
+
+    // The defaults are project settings: kept by a start without the flags,
+    // cleared by an empty value.
+    let t = t
+        .restart_with(|c| {
+            c.default_login_redirect_url = None;
+            c.default_signup_redirect_url = None;
+        })
+        .await;
+    t.v1(
+        Method::POST,
+        "/magic_links/email/send",
+        Some(json!({"email": "d@example.com"})),
+    )
+    .await
+    .ok();
+    assert!(latest_link(&t, "d@example.com")
+        .await
+        .starts_with(&format!("{LOGIN_URL}?")));
+    let t = t
+        .restart_with(|c| {
+            c.default_login_redirect_url = Some(String::new());
+            c.default_signup_redirect_url = Some(String::new());
+        })
+        .await;
+    t.v1(
+        Method::POST,
+        "/magic_links/email/send",
+        Some(json!({"email": "d@example.com"})),
+    )
+    .await
+    .error(400, "invalid_redirect_url");
+}
+
+#[tokio::test]
+async fn a_default_redirect_url_must_be_an_allowed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = latchkey_server::Config::with_data_dir(dir.path());
+    config.default_login_redirect_url = Some("https://evil.example/login".into());
+    let refused = latchkey_server::start(config).await.err().expect("refused");
+    assert!(
+        refused.contains("--default-login-redirect-url"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
 async fn send_primary_needs_an_existing_email() {
     let t = TestServer::start().await;
     let (_, challenge) = pkce_pair();

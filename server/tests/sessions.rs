@@ -373,16 +373,15 @@ async fn an_expired_jwt_of_a_live_session_is_reminted() {
     assert!(new_claims["exp"].as_i64().unwrap() > now);
     assert!(new_claims["iat"].as_i64().unwrap() >= old_claims["iat"].as_i64().unwrap() + 301);
 
-    // The SDK face accepts a JWT in place of the token, too.
-    let r = t
-        .sdk(
-            Method::POST,
-            "/sessions/authenticate",
-            Some(&login.session_jwt),
-            None,
-        )
-        .await;
-    assert_eq!(r.data()["session"]["session_id"], login.session_id);
+    // The SDK face takes the session token only (see tests/security.rs).
+    t.sdk(
+        Method::POST,
+        "/sessions/authenticate",
+        Some(&login.session_jwt),
+        None,
+    )
+    .await
+    .error(404, "session_not_found");
 }
 
 #[tokio::test]
@@ -682,7 +681,9 @@ async fn the_engine_accumulates_factors_on_the_callers_session() {
     let t = TestServer::start().await;
     let login = t.login("factors@example.com", 60).await;
     let state = t.state();
-    let existing = session::resolve(state, &login.session_token).await.unwrap();
+    let existing = session::resolve_token(state, login.session_token.clone())
+        .await
+        .unwrap();
     let now = state.now();
     let issued = session::issue_or_extend(
         state,

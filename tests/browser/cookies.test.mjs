@@ -13,7 +13,9 @@ const NAMES = ['stytch_session', 'stytch_session_jwt'];
 let server;
 let browser;
 before(async () => {
-  server = await startSdkServer({ args: ['--authorized-origin', 'http://localhost:*', '--authorized-origin', 'http://app.latchkey.test:*', '--authorized-origin', 'http://other.latchkey.test:*'] });
+  // The server answers only to the names it is told it is reached as (Host allow-list).
+  const hosts = ['app.latchkey.test', 'deep.app.latchkey.test', 'other.latchkey.test'].flatMap((h) => ['--public-host', h]);
+  server = await startSdkServer({ args: ['--authorized-origin', 'http://localhost:*', '--authorized-origin', 'http://app.latchkey.test:*', '--authorized-origin', 'http://other.latchkey.test:*', ...hosts] });
   browser = await launchBrowser({ args: ['--host-resolver-rules=MAP *.latchkey.test 127.0.0.1'] });
 });
 after(async () => { await browser?.close(); await server?.stop(); });

@@ -5,7 +5,7 @@
 //!
 //! Used by magic links, OTPs and password reset links (the official
 //! client's `magic_links::Options` and `attribute::Attributes`). The rules
-//! (see the README, "Attribute matching"):
+//! (see `server/docs/behaviour.md`, "Attribute matching"):
 //! - **Whose attributes.** On `/v1` they are the body's `attributes` (the
 //!   host's backend speaks for its end user; the connection is the
 //!   backend's own). On `/sdk/v1` they are the connection's: the client IP

@@ -2,9 +2,9 @@
 
 use axum::http::Method;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::{
+    api::rbac::Policy,
     error::ApiResult,
     http::{credentials::check_public_token, Api, Caller, Reply},
     state::AppState,
@@ -37,7 +37,7 @@ pub struct BootstrapResponse {
     pub pkce_required_for_oauth: bool,
     pub pkce_required_for_sso: bool,
     pub password_config: Option<PasswordConfig>,
-    pub rbac_policy: Option<Value>,
+    pub rbac_policy: Policy,
     pub vertical: &'static str,
     pub slug_pattern: String,
     pub create_organization_enabled: bool,
@@ -64,7 +64,7 @@ async fn bootstrap(
         pkce_required_for_oauth: pkce,
         pkce_required_for_sso: pkce,
         password_config: state.project.settings.password_config.clone(),
-        rbac_policy: None,
+        rbac_policy: state.project.rbac_policy.clone(),
         vertical: "CONSUMER",
         slug_pattern: String::new(),
         create_organization_enabled: false,

@@ -1,8 +1,7 @@
 //! Email magic links: login_or_create, send (primary, secondary, `/v1` send), authenticate.
 //!
-//! Also the pieces the OTP and OAuth modules share with it: redirect URL
-//! resolution, appending query parameters to a URL, PKCE at send time, and
-//! the sign-in step every authenticate-type call ends with.
+//! The steps it shares with OTPs, OAuth and password resets live in
+//! `api::sign_in`.
 
 use axum::http::Method;
 use serde::{Deserialize, Serialize};
@@ -11,19 +10,21 @@ use serde_json::{Map, Value};
 use crate::{
     api::{
         attributes::{self, AttributesInput, EndUser, MatchOptions},
-        sessions::SessionFields,
+        sign_in::{
+            attach_target_email, code_challenge, confirm_email, link_rejection, minutes_in,
+            project_name, send_target, with_query, AuthenticateResponse, RedirectUrls, SignIn,
+            Target,
+        },
     },
     auth::pkce,
     dev::outbox::{self, Channel, OutboxMessage},
     error::{ApiError, ApiResult, ErrorType},
     http::{Api, Caller, Reply},
-    ids,
-    model::{AuthenticationFactor, FactorType, User},
+    model::{AuthenticationFactor, FactorType},
     ratelimit,
-    session::{self, AuthedSession, Grant},
     state::AppState,
     store::{
-        one_time::{self, Rejection, TokenKind, TokenSpec},
+        one_time::{self, TokenKind, TokenSpec},
         outbox as outbox_store,
         passwordless::{self, ATTACH_KEY},
         users::{self, NewUser, UserStatus},
@@ -55,233 +56,6 @@ pub fn mount(api: Api) -> Api {
 pub const LINK_MINUTES: std::ops::RangeInclusive<i64> = 5..=10_080;
 pub const DEFAULT_LINK_MINUTES: i64 = 60;
 
-// ---- helpers shared with otps.rs and oauth.rs --------------------------------
-
-/// Characters kept as they are in a query component (RFC 3986 unreserved).
-fn encode_component(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for byte in raw.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Appends `pairs` to the query of `url`, keeping an existing query and
-/// placing them before any `#fragment`.
-pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
-    let (base, fragment) = match url.find('#') {
-        Some(i) => url.split_at(i),
-        None => (url, ""),
-    };
-    let mut out = String::from(base);
-    let mut separator = match base.find('?') {
-        None => "?",
-        Some(_) if base.ends_with('?') || base.ends_with('&') => "",
-        Some(_) => "&",
-    };
-    for (key, value) in pairs {
-        out.push_str(separator);
-        out.push_str(&encode_component(key));
-        out.push('=');
-        out.push_str(&encode_component(value));
-        separator = "&";
-    }
-    out.push_str(fragment);
-    out
-}
-
-/// A login / signup pair of redirect URLs from a request, each checked
-/// against the allowed redirect URLs when given. An absent URL falls back
-/// to the other one of the pair, then to the first `--allowed-redirect-url`.
-#[derive(Debug, Clone)]
-pub struct RedirectUrls {
-    login_field: &'static str,
-    signup_field: &'static str,
-    login: Option<String>,
-    signup: Option<String>,
-}
-
-impl RedirectUrls {
-    pub fn checked(
-        state: &AppState,
-        (login_field, login): (&'static str, Option<String>),
-        (signup_field, signup): (&'static str, Option<String>),
-    ) -> ApiResult<RedirectUrls> {
-        let check = |field: &str, value: Option<String>| -> ApiResult<Option<String>> {
-            let Some(url) = value.filter(|v| !v.is_empty()) else {
-                return Ok(None);
-            };
-            if state.config.is_allowed_redirect_url(&url) {
-                Ok(Some(url))
-            } else {
-                Err(ApiError::new(
-                    ErrorType::InvalidRedirectUrl,
-                    format!(
-                        "`{field}` ({url}) is not an allowed redirect URL of this project \
-                         (an http(s) URL on an authorized origin, or one of --allowed-redirect-url)."
-                    ),
-                ))
-            }
-        };
-        Ok(RedirectUrls {
-            login_field,
-            signup_field,
-            login: check(login_field, login)?,
-            signup: check(signup_field, signup)?,
-        })
-    }
-
-    fn resolve(
-        state: &AppState,
-        field: &str,
-        own: &Option<String>,
-        other: &Option<String>,
-    ) -> ApiResult<String> {
-        own.clone()
-            .or_else(|| other.clone())
-            .or_else(|| state.config.allowed_redirect_urls.first().cloned())
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorType::InvalidRedirectUrl,
-                    format!(
-                        "`{field}` is required: this project has no default redirect URL \
-                         (start the server with --allowed-redirect-url to set one)."
-                    ),
-                )
-            })
-    }
-
-    pub fn login(&self, state: &AppState) -> ApiResult<String> {
-        Self::resolve(state, self.login_field, &self.login, &self.signup)
-    }
-
-    pub fn signup(&self, state: &AppState) -> ApiResult<String> {
-        Self::resolve(state, self.signup_field, &self.signup, &self.login)
-    }
-}
-
-/// An optional number of minutes within `range` (400 `bad_request` naming
-/// the field otherwise), or `default`.
-pub fn minutes_in(
-    field: &str,
-    value: Option<i64>,
-    range: std::ops::RangeInclusive<i64>,
-    default: i64,
-) -> ApiResult<i64> {
-    match value {
-        None => Ok(default),
-        Some(minutes) if range.contains(&minutes) => Ok(minutes),
-        Some(minutes) => Err(ApiError::bad_request(format!(
-            "`{field}` must be between {} and {} minutes (got {minutes}).",
-            range.start(),
-            range.end()
-        ))),
-    }
-}
-
-/// The `code_challenge` of a send: validated when given, and required when
-/// the project requires PKCE for this flow (`setting` names the bootstrap flag).
-pub fn code_challenge(
-    challenge: Option<String>,
-    required: bool,
-    setting: &str,
-) -> ApiResult<Option<String>> {
-    match challenge.filter(|c| !c.is_empty()) {
-        Some(challenge) => {
-            pkce::validate_challenge(&challenge)?;
-            Ok(Some(challenge))
-        }
-        None if required => Err(ApiError::bad_request(format!(
-            "`code_challenge` is required: this project requires PKCE here ({setting} is true). \
-             Send base64url(SHA-256(code_verifier)) and keep the verifier for the authenticate call."
-        ))),
-        None => Ok(None),
-    }
-}
-
-/// What an authenticate-type call settles before it consumes its token, so
-/// that a bad duration, bad claims or a dead `/v1` session do not burn it.
-pub struct SignIn {
-    duration_minutes: Option<i64>,
-    custom_claims: Option<Map<String, Value>>,
-    existing: Option<AuthedSession>,
-}
-
-impl SignIn {
-    /// `session_custom_claims` are honoured on `/v1` only; the browser may not set claims.
-    pub async fn prepare(
-        state: &AppState,
-        caller: &Caller,
-        session_duration_minutes: Option<i64>,
-        session_token: Option<&str>,
-        session_jwt: Option<&str>,
-        session_custom_claims: Option<Value>,
-    ) -> ApiResult<SignIn> {
-        let duration_minutes = caller.session_minutes(session_duration_minutes)?;
-        let custom_claims = caller.custom_claims(session_custom_claims)?;
-        let existing = caller
-            .existing_session(state, session_token, session_jwt)
-            .await?;
-        Ok(SignIn {
-            duration_minutes,
-            custom_claims,
-            existing,
-        })
-    }
-
-    /// Starts or extends the session for the factor just proven.
-    pub async fn finish(
-        self,
-        state: &AppState,
-        caller: &Caller,
-        user_id: &str,
-        factor: AuthenticationFactor,
-    ) -> ApiResult<SessionFields> {
-        let issued = session::issue_or_extend(
-            state,
-            Grant {
-                user_id: user_id.to_string(),
-                factor,
-                duration_minutes: self.duration_minutes,
-                existing: self.existing,
-                attributes: caller.attributes(),
-                custom_claims: self.custom_claims,
-            },
-        )
-        .await?;
-        Ok(issued.into())
-    }
-
-    /// [`SignIn::finish`] for `user`, answered with the shared
-    /// magic link / OTP response (`method_id`: the email or phone proven).
-    pub async fn respond(
-        self,
-        state: &AppState,
-        caller: &Caller,
-        user: User,
-        method_id: String,
-        factor: AuthenticationFactor,
-    ) -> ApiResult<AuthenticateResponse> {
-        let session = self.finish(state, caller, &user.user_id, factor).await?;
-        Ok(AuthenticateResponse {
-            user_id: user.user_id.clone(),
-            method_id,
-            user,
-            reset_sessions: false,
-            session,
-        })
-    }
-}
-
-/// The first part of an outbox subject line: the project's name.
-pub fn project_name(state: &AppState) -> String {
-    state.project.settings.project_name.clone()
-}
-
 // ---- sending -------------------------------------------------------------------
 
 #[derive(Debug, Deserialize)]
@@ -300,7 +74,7 @@ pub struct SendRequest {
     session_token: Option<String>,
     session_jwt: Option<String>,
     /// Accepted for compatibility; new users are always pending until they
-    /// authenticate (see the README).
+    /// authenticate (see `server/docs/behaviour.md`).
     #[allow(dead_code)]
     create_user_as_pending: Option<bool>,
 }
@@ -314,17 +88,6 @@ pub struct SendResponse {
 }
 
 impl Reply for SendResponse {}
-
-/// Who a link or code is for.
-#[derive(Debug, Clone)]
-pub enum Target {
-    /// Existing address → its user; otherwise a new pending user.
-    LoginOrCreate,
-    /// Existing address only (`email_not_found` otherwise).
-    Existing,
-    /// Add the address to this user once the link is authenticated.
-    Attach(String),
-}
 
 async fn login_or_create(
     state: AppState,
@@ -347,41 +110,6 @@ async fn send(state: AppState, caller: Caller, req: SendRequest) -> ApiResult<Se
     )
     .await?;
     send_link(state, caller, req, target).await
-}
-
-/// The target of a plain send: on `/sdk/v1` an existing address. On `/v1`
-/// the user named through `user_id` or a session, if any, to attach the
-/// address to (a `user_id` together with a session must be the session's
-/// user); otherwise an existing address.
-pub async fn send_target(
-    state: &AppState,
-    caller: &Caller,
-    user_id: &Option<String>,
-    session_token: &Option<String>,
-    session_jwt: &Option<String>,
-) -> ApiResult<Target> {
-    if caller.is_sdk() {
-        return Ok(Target::Existing);
-    }
-    let session = caller
-        .existing_session(state, session_token.as_deref(), session_jwt.as_deref())
-        .await?;
-    let user_id = user_id.clone().filter(|u| !u.is_empty());
-    match (user_id, session) {
-        (None, None) => Ok(Target::Existing),
-        (None, Some(session)) => Ok(Target::Attach(session.row.user_id)),
-        (Some(user_id), session) => {
-            super::users::check_user_id(&user_id)?;
-            if let Some(session) = session {
-                if session.row.user_id != user_id {
-                    return Err(ApiError::bad_request(
-                        "`user_id` and the session name different users.",
-                    ));
-                }
-            }
-            Ok(Target::Attach(user_id))
-        }
-    }
 }
 
 async fn send_secondary(
@@ -534,58 +262,6 @@ async fn send_link(
     Ok(response)
 }
 
-/// For an attach to `user_id`: the `email_id` to send to, and whether it is
-/// new (to be inserted when the link or code is authenticated). The user
-/// must exist; an address of another user is 400 `duplicate_email`.
-pub fn attach_target_email(
-    tx: &rusqlite::Connection,
-    user_id: &str,
-    email: &str,
-    now: i64,
-) -> ApiResult<(String, bool)> {
-    users::require_user_exists(tx, user_id)?;
-    match users::find_email(tx, email)? {
-        Some(row) if row.user_id == user_id => Ok((row.email_id, false)),
-        Some(_) => Err(ApiError::new(
-            ErrorType::DuplicateEmail,
-            format!("{email} belongs to another user."),
-        )),
-        None => {
-            let kinds = [TokenKind::MagicLink, TokenKind::Otp];
-            for kind in kinds {
-                if let Some(id) = passwordless::pending_attachment(tx, kind, user_id, email, now)? {
-                    return Ok((id, true));
-                }
-            }
-            Ok((ids::new_id("email"), true))
-        }
-    }
-}
-
-/// Authenticating a token for an email: inserts a pending attachment or
-/// marks the stored address verified; returns the address. Fails with
-/// `gone` when the address left the user since the token was sent.
-pub fn confirm_email(
-    tx: &rusqlite::Connection,
-    user_id: &str,
-    email_id: &str,
-    attach: Option<&str>,
-    now: i64,
-    gone: impl FnOnce() -> ApiError,
-) -> ApiResult<String> {
-    match (users::get_email(tx, email_id)?, attach) {
-        (Some(row), _) if row.user_id == user_id => {
-            passwordless::verify_email_by_proof(tx, &row)?;
-            Ok(row.email)
-        }
-        (None, Some(address)) => {
-            passwordless::insert_email_with_id(tx, email_id, user_id, address, now)?;
-            Ok(address.to_string())
-        }
-        _ => Err(gone()),
-    }
-}
-
 // ---- authenticate ----------------------------------------------------------
 
 #[derive(Debug, Deserialize)]
@@ -600,43 +276,6 @@ pub struct AuthenticateRequest {
     options: Option<MatchOptions>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct AuthenticateResponse {
-    pub user_id: String,
-    pub method_id: String,
-    pub user: User,
-    pub reset_sessions: bool,
-    #[serde(flatten)]
-    pub session: SessionFields,
-}
-
-impl Reply for AuthenticateResponse {
-    fn changed_user(&self) -> Option<&User> {
-        Some(&self.user)
-    }
-}
-
-/// Why a link token was refused: unknown → 404 `magic_link_not_found`; used
-/// or expired → 401 `unable_to_auth_magic_link`. `what` names the link in
-/// the message ("magic link", "password reset link": reset links are email
-/// magic links in the protocol's vocabulary).
-pub fn link_rejection(what: &str, rejection: Rejection) -> ApiError {
-    match rejection {
-        Rejection::NotFound => ApiError::new(
-            ErrorType::MagicLinkNotFound,
-            format!("No {what} has this token."),
-        ),
-        Rejection::Expired => ApiError::new(
-            ErrorType::UnableToAuthMagicLink,
-            format!("This {what} has expired; request a new one."),
-        ),
-        Rejection::AlreadyUsed | Rejection::TooManyAttempts => ApiError::new(
-            ErrorType::UnableToAuthMagicLink,
-            format!("This {what} was already used; request a new one."),
-        ),
-    }
-}
-
 async fn authenticate(
     state: AppState,
     caller: Caller,
@@ -644,7 +283,7 @@ async fn authenticate(
 ) -> ApiResult<AuthenticateResponse> {
     let options = req.options.unwrap_or_default();
     let presented = EndUser::presented(&caller, req.attributes, options)?;
-    let sign_in = SignIn::prepare(
+    let mut sign_in = SignIn::prepare(
         &state,
         &caller,
         req.session_duration_minutes,
@@ -656,7 +295,7 @@ async fn authenticate(
     let now = state.now();
     let token = req.token;
     let verifier = req.code_verifier.filter(|v| !v.is_empty());
-    let (user, email_id, email) = state
+    let (user, email_id, email, reset) = state
         .db
         .tx(move |tx| {
             let found = one_time::redeem(tx, TokenKind::MagicLink, &token, now)?
@@ -676,68 +315,21 @@ async fn authenticate(
                 ));
             };
             let attach = found.extra.get(ATTACH_KEY).and_then(Value::as_str);
-            let email = confirm_email(tx, &user_id, &email_id, attach, now, || {
+            let (email, reset) = confirm_email(tx, &user_id, &email_id, attach, now, || {
                 ApiError::new(
                     ErrorType::UnableToAuthMagicLink,
                     "The email address of this link was removed from its user.",
                 )
             })?;
             users::set_status(tx, &user_id, UserStatus::Active)?;
-            Ok((users::require_user(tx, &user_id)?, email_id, email))
+            Ok((users::require_user(tx, &user_id)?, email_id, email, reset))
         })
         .await?;
+    if reset {
+        sign_in.sessions_were_reset();
+    }
     let factor = AuthenticationFactor::email(FactorType::MagicLink, &email_id, &email, now);
     sign_in
         .respond(&state, &caller, user, email_id, factor)
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_parameters_go_before_the_fragment() {
-        let pairs = [("stytch_token_type", "magic_links"), ("token", "abc")];
-        assert_eq!(
-            with_query("http://localhost:5173/auth", &pairs),
-            "http://localhost:5173/auth?stytch_token_type=magic_links&token=abc"
-        );
-        assert_eq!(
-            with_query("http://localhost:5173/auth?next=%2Fhome#top", &pairs),
-            "http://localhost:5173/auth?next=%2Fhome&stytch_token_type=magic_links&token=abc#top"
-        );
-        assert_eq!(
-            with_query("http://x.test/?", &[("error", "access denied & gone")]),
-            "http://x.test/?error=access%20denied%20%26%20gone"
-        );
-    }
-
-    #[test]
-    fn minutes_are_range_checked() {
-        assert_eq!(minutes_in("f", None, LINK_MINUTES, 60).unwrap(), 60);
-        assert_eq!(minutes_in("f", Some(5), LINK_MINUTES, 60).unwrap(), 5);
-        let err = minutes_in("login_expiration_minutes", Some(4), LINK_MINUTES, 60).unwrap_err();
-        assert!(err.message.contains("`login_expiration_minutes`"));
-        assert!(minutes_in("f", Some(10_081), LINK_MINUTES, 60).is_err());
-    }
-
-    #[test]
-    fn challenges_are_required_only_when_asked() {
-        assert_eq!(code_challenge(None, false, "x").unwrap(), None);
-        assert_eq!(
-            code_challenge(Some(String::new()), false, "x").unwrap(),
-            None
-        );
-        assert!(code_challenge(None, true, "pkce_required_for_oauth")
-            .unwrap_err()
-            .message
-            .contains("code_challenge"));
-        assert!(code_challenge(Some("short".into()), false, "x").is_err());
-        let good = pkce::challenge_for("v");
-        assert_eq!(
-            code_challenge(Some(good.clone()), true, "x").unwrap(),
-            Some(good)
-        );
-    }
 }

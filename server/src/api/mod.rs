@@ -2,16 +2,20 @@
 //!
 //! To add a resource: write `api/<name>.rs` with its operations and a
 //! `mount` function, declare it here and chain its `mount` in [`api`].
-//! `attributes` is not a resource: it is the attribute matching that magic
-//! links, OTPs and password resets share.
+//! `attributes` and `sign_in` are not resources: they hold the attribute
+//! matching and the sign-in steps that magic links, OTPs, OAuth and password
+//! resets share.
 
 pub mod attributes;
 pub mod bootstrap;
+pub mod events;
 pub mod magic_links;
 pub mod oauth;
 pub mod otps;
 pub mod passwords;
+pub mod rbac;
 pub mod sessions;
+pub mod sign_in;
 pub mod totps;
 pub mod users;
 pub mod webauthn;
@@ -22,6 +26,7 @@ use crate::http::Api;
 pub fn api() -> Api {
     let api = Api::new();
     let api = bootstrap::mount(api);
+    let api = events::mount(api);
     let api = sessions::mount(api);
     let api = passwords::mount(api);
     let api = magic_links::mount(api);
@@ -29,5 +34,6 @@ pub fn api() -> Api {
     let api = oauth::mount(api);
     let api = webauthn::mount(api);
     let api = totps::mount(api);
+    let api = rbac::mount(api);
     users::mount(api)
 }

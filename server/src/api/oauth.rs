@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    api::magic_links::{self, RedirectUrls, SignIn},
+    api::sign_in::{self, RedirectUrls, SignIn},
     auth::pkce,
     error::{ApiError, ApiResult, ErrorType},
     http::{credentials::check_public_token, Api, Caller, ClientInfo, Reply},
@@ -131,7 +131,7 @@ fn unknown_provider(name: &str) -> ApiError {
 
 /// The IdP page of a flow: `/idp/{provider}/authorize?state=…`.
 pub fn authorize_path(provider: &str, state_token: &str) -> String {
-    magic_links::with_query(
+    sign_in::with_query(
         &format!("/idp/{provider}/authorize"),
         &[("state", state_token)],
     )
@@ -226,7 +226,7 @@ async fn start_flow(
     )?;
     let login_url = urls.login(state)?;
     let signup_url = urls.signup(state)?;
-    let challenge = magic_links::code_challenge(
+    let challenge = sign_in::code_challenge(
         param("code_challenge"),
         !state.config.pkce_optional,
         "pkce_required_for_oauth",
@@ -468,22 +468,30 @@ impl Identity {
 
 /// The email of `identity` as an email of `user_id`: its id if the user has
 /// it (marked verified: the provider vouches for it), newly added and
-/// verified if nobody has it, `None` if another user has it.
+/// verified if nobody has it, `None` if another user has it. Also whether
+/// the proof reset the user's sessions (`passwordless::verify_email_by_proof`).
 fn email_for_user(
     tx: &rusqlite::Connection,
     user_id: &str,
     email: &str,
     now: i64,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<(Option<String>, bool)> {
     match users::find_email(tx, email)? {
         Some(row) if row.user_id == user_id => {
-            passwordless::verify_email_by_proof(tx, &row)?;
-            Ok(Some(row.email_id))
+            let reset = passwordless::verify_email_by_proof(tx, &row, now)?;
+            Ok((Some(row.email_id), reset))
         }
-        Some(_) => Ok(None),
-        None => Ok(Some(users::insert_email(tx, user_id, email, true, now)?)),
+        Some(_) => Ok((None, false)),
+        None => Ok((
+            Some(users::insert_email(tx, user_id, email, true, now)?),
+            false,
+        )),
     }
 }
+
+/// The key in an OAuth token's `extra` saying that the consent reset the
+/// user's sessions, for the authenticate call's `reset_sessions`.
+const RESET_SESSIONS: &str = "reset_sessions";
 
 /// Allow: consumes the flow, finds or creates the user and links the
 /// provider identity, issues the OAuth token, and returns the redirect
@@ -507,20 +515,40 @@ pub async fn allow(
             };
             let provider = flow.provider.name;
             let subject = identity.provider_subject.clone();
+            let provider_row = |user_id: &str, email_id: &Option<String>| ProviderRow {
+                oauth_user_registration_id: String::new(),
+                user_id: user_id.to_string(),
+                provider_type: provider.to_string(),
+                provider_subject: subject.clone(),
+                profile_picture_url: String::new(),
+                locale: String::new(),
+                email_id: email_id.clone(),
+            };
+            let mut sessions_reset = false;
             let (user_id, registration_id, email_id, user_created) =
                 match users::find_provider(tx, provider, &subject)? {
                     Some(link) => {
                         let email_id = match &identity.email {
-                            Some(email) => email_for_user(tx, &link.user_id, email, now)?
-                                .or(link.email_id.clone()),
+                            Some(email) => {
+                                let (email_id, reset) =
+                                    email_for_user(tx, &link.user_id, email, now)?;
+                                sessions_reset = reset;
+                                email_id.or(link.email_id.clone())
+                            }
                             None => link.email_id.clone(),
                         };
-                        (
-                            link.user_id,
-                            link.oauth_user_registration_id,
-                            email_id,
-                            false,
-                        )
+                        // A claim removes the links made before it; this
+                        // consent is a proof of its own, so it links again.
+                        let registration_id =
+                            match users::get_provider(tx, &link.oauth_user_registration_id)? {
+                                Some(kept) => kept.oauth_user_registration_id,
+                                None => users::insert_provider(
+                                    tx,
+                                    &provider_row(&link.user_id, &email_id),
+                                    now,
+                                )?,
+                            };
+                        (link.user_id, registration_id, email_id, false)
                     }
                     None => {
                         let existing = match &identity.email {
@@ -529,7 +557,8 @@ pub async fn allow(
                         };
                         let (user_id, email_id, created) = match existing {
                             Some(row) => {
-                                passwordless::verify_email_by_proof(tx, &row)?;
+                                sessions_reset =
+                                    passwordless::verify_email_by_proof(tx, &row, now)?;
                                 (row.user_id, Some(row.email_id), false)
                             }
                             None => {
@@ -552,19 +581,8 @@ pub async fn allow(
                                 (user_id, email_id, true)
                             }
                         };
-                        let registration_id = users::insert_provider(
-                            tx,
-                            &ProviderRow {
-                                oauth_user_registration_id: String::new(),
-                                user_id: user_id.clone(),
-                                provider_type: provider.to_string(),
-                                provider_subject: subject.clone(),
-                                profile_picture_url: String::new(),
-                                locale: String::new(),
-                                email_id: email_id.clone(),
-                            },
-                            now,
-                        )?;
+                        let registration_id =
+                            users::insert_provider(tx, &provider_row(&user_id, &email_id), now)?;
                         (user_id, registration_id, email_id, created)
                     }
                 };
@@ -584,6 +602,9 @@ pub async fn allow(
             extra.insert("email".into(), json!(identity.email));
             extra.insert("first_name".into(), identity.first_name.clone().into());
             extra.insert("last_name".into(), identity.last_name.clone().into());
+            if sessions_reset {
+                extra.insert(RESET_SESSIONS.into(), true.into());
+            }
             let issued = one_time::issue(
                 tx,
                 TokenKind::Oauth,
@@ -598,7 +619,7 @@ pub async fn allow(
                 },
                 now,
             )?;
-            Ok(Ok(magic_links::with_query(
+            Ok(Ok(sign_in::with_query(
                 &url,
                 &[("stytch_token_type", "oauth"), ("token", &issued.token)],
             )))
@@ -625,7 +646,7 @@ pub async fn cancel(
         .tx(move |tx| {
             Ok(
                 take_flow(tx, &provider_name, &state_token, now)?.map(|(_, flow)| {
-                    magic_links::with_query(
+                    sign_in::with_query(
                         &flow.login_redirect_url,
                         &[
                             ("stytch_token_type", "oauth"),
@@ -726,7 +747,7 @@ async fn authenticate(
     caller: Caller,
     req: AuthenticateRequest,
 ) -> ApiResult<AuthenticateResponse> {
-    let sign_in = SignIn::prepare(
+    let mut sign_in = SignIn::prepare(
         &state,
         &caller,
         req.session_duration_minutes,
@@ -787,6 +808,10 @@ async fn authenticate(
         scopes: extra_strings(&found.extra, "scopes"),
         expires_at: crate::clock::Timestamp(now + ACCESS_TOKEN_SECONDS),
     };
+    if found.extra.get(RESET_SESSIONS) == Some(&Value::Bool(true)) {
+        sign_in.sessions_were_reset();
+    }
+    let reset_sessions = sign_in.reset_sessions();
     let session = sign_in
         .finish(&state, &caller, &user.user_id, factor)
         .await?;
@@ -801,7 +826,7 @@ async fn authenticate(
         provider_type: provider,
         provider_values,
         user,
-        reset_sessions: false,
+        reset_sessions,
         oauth_user_registration_id: registration_id,
         session_token: session.session_token,
         session_jwt: session.session_jwt,

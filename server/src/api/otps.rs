@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::{
     api::{
         attributes::{self, AttributesInput, EndUser, MatchOptions},
-        magic_links::{self, AuthenticateResponse, SignIn, Target},
+        sign_in::{self, AuthenticateResponse, SignIn, Target},
     },
     dev::outbox::{self, Channel, OutboxMessage},
     error::{ApiError, ApiResult, ErrorType},
@@ -197,7 +197,7 @@ async fn send_code(
             .ok_or_else(|| ApiError::new(ErrorType::InvalidEmail, "`email` is required."))?;
         validate::normalize_email(raw)?
     };
-    let minutes = magic_links::minutes_in(
+    let minutes = sign_in::minutes_in(
         "expiration_minutes",
         req.expiration_minutes,
         CODE_MINUTES,
@@ -208,7 +208,7 @@ async fn send_code(
         Route::LoginOrCreate => Target::LoginOrCreate,
         Route::Secondary => Target::Attach(caller.require_session()?.row.user_id.clone()),
         Route::Send => {
-            magic_links::send_target(
+            sign_in::send_target(
                 &state,
                 &caller,
                 &req.user_id,
@@ -222,7 +222,7 @@ async fn send_code(
         .limiter
         .check(&ratelimit::SEND, caller.client.ip, &address)?;
 
-    let project = magic_links::project_name(&state);
+    let project = sign_in::project_name(&state);
     let now = state.now();
     let is_sdk = caller.is_sdk();
     let (response, entry) = state
@@ -272,7 +272,7 @@ async fn send_code(
                     let (method_id, is_new) = if channel.is_phone() {
                         attach_target_phone(tx, &user_id, &address, now)?
                     } else {
-                        magic_links::attach_target_email(tx, &user_id, &address, now)?
+                        sign_in::attach_target_email(tx, &user_id, &address, now)?
                     };
                     if is_new {
                         extra.insert(ATTACH_KEY.into(), address.clone().into());
@@ -394,6 +394,8 @@ enum Outcome {
     SignedIn {
         user: Box<crate::model::User>,
         factor: AuthenticationFactor,
+        /// The proof claimed an unproven account (`store::ownership`).
+        sessions_reset: bool,
     },
     Wrong {
         attempts_left: i64,
@@ -426,7 +428,7 @@ async fn authenticate(
     state
         .limiter
         .check(&AUTHENTICATE, caller.client.ip, &method_id)?;
-    let sign_in = SignIn::prepare(
+    let mut sign_in = SignIn::prepare(
         &state,
         &caller,
         req.session_duration_minutes,
@@ -487,7 +489,7 @@ async fn authenticate(
                     "The phone number or email of this code was removed from its user.",
                 )
             };
-            let factor = match column {
+            let (factor, sessions_reset) = match column {
                 MethodColumn::PhoneId => {
                     let delivery = found
                         .extra
@@ -495,23 +497,36 @@ async fn authenticate(
                         .and_then(Value::as_str)
                         .unwrap_or("sms");
                     let number = confirm_phone(tx, &user_id, &method, attach, now, gone)?;
-                    AuthenticationFactor::phone(FactorType::Otp, delivery, &method, &number, now)
+                    let factor =
+                        AuthenticationFactor::phone(FactorType::Otp, delivery, &method, &number, now);
+                    (factor, false)
                 }
                 MethodColumn::EmailId => {
-                    let email =
-                        magic_links::confirm_email(tx, &user_id, &method, attach, now, gone)?;
-                    AuthenticationFactor::email(FactorType::Otp, &method, &email, now)
+                    let (email, reset) =
+                        sign_in::confirm_email(tx, &user_id, &method, attach, now, gone)?;
+                    let factor = AuthenticationFactor::email(FactorType::Otp, &method, &email, now);
+                    (factor, reset)
                 }
             };
             users::set_status(tx, &user_id, users::UserStatus::Active)?;
             Ok(Outcome::SignedIn {
                 user: Box::new(users::require_user(tx, &user_id)?),
                 factor,
+                sessions_reset,
             })
         })
         .await?;
     let (user, factor) = match outcome {
-        Outcome::SignedIn { user, factor } => (*user, factor),
+        Outcome::SignedIn {
+            user,
+            factor,
+            sessions_reset,
+        } => {
+            if sessions_reset {
+                sign_in.sessions_were_reset();
+            }
+            (*user, factor)
+        }
         Outcome::Wrong { attempts_left } => {
             let message = if attempts_left == 0 {
                 "Wrong code. That was the last attempt: request a new code.".to_string()

@@ -5,7 +5,7 @@
 //! orders the work so that nothing irreversible (a consumed reset token, a
 //! new user) happens before every check that can still fail, and so that
 //! Argon2 never runs inside a database transaction. See the "Passwords"
-//! section of `server/README.md` for the decisions behind each endpoint.
+//! section of `server/docs/behaviour.md` for the decisions behind each endpoint.
 
 use axum::http::Method;
 use rusqlite::Connection;
@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 use crate::{
     api::{
         attributes::{self, AttributesInput, EndUser, MatchOptions},
-        magic_links,
         sessions::SessionFields,
+        sign_in,
         users::{self as user_api, NameInput},
     },
     auth::{
@@ -32,7 +32,7 @@ use crate::{
     state::AppState,
     store::{
         one_time::{self, Subject, TokenKind, TokenSpec},
-        outbox as outbox_store, sessions as store_sessions,
+        outbox as outbox_store, ownership, passwordless, sessions as store_sessions,
         users::{self, EmailRow, NewUser, PasswordRow, UserStatus},
     },
     validate,
@@ -282,6 +282,8 @@ async fn create(
                 Target::NewUser => {
                     let user_id = users::insert_user(tx, &new_user, now)?;
                     let email_id = users::insert_email(tx, &user_id, &address, false, now)?;
+                    // Nobody proved this inbox: see store::ownership.
+                    ownership::mark_unproven(tx, &user_id)?;
                     (user_id, email_id)
                 }
                 Target::SignedInUser { user_id, email_id } => (user_id, email_id),
@@ -468,7 +470,7 @@ fn check_redirect(state: &AppState, field: &str, url: &str) -> ApiResult<()> {
 /// `url` with `stytch_token_type=reset_password&token=…` appended to its
 /// query (kept before any `#fragment`).
 pub fn reset_link(url: &str, token: &str) -> String {
-    magic_links::with_query(
+    sign_in::with_query(
         url,
         &[("stytch_token_type", "reset_password"), ("token", token)],
     )
@@ -484,15 +486,18 @@ async fn reset_start(
     req: ResetStartRequest,
 ) -> ApiResult<ResetStartResponse> {
     let email = validate::normalize_email(&req.email)?;
-    let redirect_url = match non_empty(req.reset_password_redirect_url) {
-        Some(url) => url,
-        None => state.config.allowed_redirect_urls.first().cloned().ok_or_else(|| {
+    // Without one, the project's default login redirect URL: the app's
+    // sign-in page is where its reset form lives (there is no separate
+    // reset default here).
+    let redirect_url = non_empty(req.reset_password_redirect_url)
+        .or_else(|| state.project.settings.default_login_redirect_url.clone())
+        .or_else(|| state.config.allowed_redirect_urls.first().cloned())
+        .ok_or_else(|| {
             ApiError::new(
                 ErrorType::InvalidRedirectUrl,
-                "`reset_password_redirect_url` is required: the server has no default (--allowed-redirect-url).",
+                "`reset_password_redirect_url` is required: this project has no default redirect URL (--default-login-redirect-url).",
             )
-        })?,
-    };
+        })?;
     check_redirect(&state, "reset_password_redirect_url", &redirect_url)?;
     if let Some(url) = non_empty(req.login_redirect_url) {
         check_redirect(&state, "login_redirect_url", &url)?;
@@ -616,7 +621,7 @@ async fn reset_by_email(
         .db
         .call(move |c| {
             let found = one_time::peek_live(c, TokenKind::PasswordReset, &token, now)?
-                .map_err(|r| magic_links::link_rejection(RESET_LINK, r))?;
+                .map_err(|r| sign_in::link_rejection(RESET_LINK, r))?;
             let email_id = found.email_id.clone().unwrap_or_default();
             let email = users::get_email(c, &email_id)?
                 .filter(|e| Some(&e.user_id) == found.user_id.as_ref())
@@ -643,12 +648,12 @@ async fn reset_by_email(
     let now = state.now();
     let token = req.token;
     let user_id = email.user_id.clone();
-    let email_id = email.email_id.clone();
-    state
+    let proven = email.clone();
+    let sessions_reset = state
         .db
         .tx(move |tx| {
             let redeemed = one_time::redeem(tx, TokenKind::PasswordReset, &token, now)?
-                .map_err(|r| magic_links::link_rejection(RESET_LINK, r))?;
+                .map_err(|r| sign_in::link_rejection(RESET_LINK, r))?;
             // The same row as peeked; re-checked in case of a concurrent swap.
             attributes::check(
                 options,
@@ -657,11 +662,14 @@ async fn reset_by_email(
                 RESET_LINK,
             )?;
             pkce::verify(redeemed.code_challenge.as_deref(), code_verifier.as_deref())?;
+            // The link proved the inbox: first what that proof undoes (a
+            // claimed account's sessions and factors, the old password's
+            // flag), then the new password.
+            let sessions_reset = passwordless::verify_email_by_proof(tx, &proven, now)?;
             users::set_password(tx, &user_id, &hash, now)?;
-            users::set_email_verified(tx, &email_id)?;
             users::set_status(tx, &user_id, UserStatus::Active)?;
             one_time::invalidate(tx, TokenKind::PasswordReset, Subject::UserId(&user_id), now)?;
-            Ok(())
+            Ok(sessions_reset)
         })
         .await?;
     let login = Login {
@@ -673,7 +681,8 @@ async fn reset_by_email(
         ),
         user_id: email.user_id,
         minutes,
-        existing,
+        // A claim ended the session the call came with, too.
+        existing: existing.filter(|_| !sessions_reset),
         claims,
         revoke_others: true,
     };

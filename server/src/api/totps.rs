@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    api::{magic_links::SignIn, sessions::SessionFields, users::check_user_id},
+    api::{sessions::SessionFields, sign_in::SignIn, users::check_user_id},
     auth::totp,
     error::{ApiError, ApiResult, ErrorType},
     http::{Api, Caller, Reply},

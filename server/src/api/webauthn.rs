@@ -17,7 +17,7 @@ use webauthn_rs_core::{
 };
 
 use crate::{
-    api::{magic_links::SignIn, sessions::SessionFields, users::check_user_id},
+    api::{sessions::SessionFields, sign_in::SignIn, users::check_user_id},
     auth::webauthn as rp,
     error::{ApiError, ApiResult, ErrorType},
     http::{extract::MAX_USER_AGENT_CHARS, Api, Caller, Reply},

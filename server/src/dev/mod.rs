@@ -1,8 +1,10 @@
-//! Development facilities under `/dev`: the outbox (always on), fault injection and the movable clock (behind `--enable-dev-faults`).
+//! Development facilities under `/dev`: the outbox and the SDK events (always on), fault injection and the movable clock (behind `--enable-dev-faults`).
 
+pub mod events;
 pub mod faults;
 pub mod idp;
 pub mod outbox;
+pub mod same_origin;
 
 use axum::{
     extract::State,
@@ -34,6 +36,7 @@ fn escape(raw: &str) -> String {
 pub fn routes(state: &AppState) -> Router<AppState> {
     let mut router = Router::new()
         .route("/dev/outbox", get(outbox::list).delete(outbox::clear))
+        .route("/dev/events", get(events::list).delete(events::clear))
         // The OAuth development identity provider (always on; under /idp, see idp.rs).
         .merge(idp::routes());
     if state.config.enable_dev_faults {

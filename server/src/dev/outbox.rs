@@ -81,7 +81,7 @@ pub async fn clear(State(state): State<AppState>) -> ApiResult<Json<serde_json::
     Ok(Json(serde_json::json!({ "deleted": deleted })))
 }
 
-fn wants_html(headers: &HeaderMap) -> bool {
+pub fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

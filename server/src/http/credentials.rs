@@ -6,7 +6,7 @@ use axum::{
 };
 
 use crate::{
-    auth::{basic, tokens},
+    auth::{basic, jwt, tokens},
     error::{ApiError, ApiResult, ErrorType},
     session::{self, AuthedSession},
     state::AppState,
@@ -89,7 +89,19 @@ impl FromRequestParts<AppState> for SdkAuth {
                 session: SdkSession::None,
             });
         }
-        let session = match session::resolve(state, &credentials.password).await {
+        // The browser SDKs send the opaque token. A session JWT is for the
+        // app's backend to verify locally; taken here, one that leaked (a
+        // log, a backend, an old cookie) would act for the browser, expired
+        // or not, until its session ends. So on this face it names no session.
+        if jwt::looks_like_jwt(&credentials.password) {
+            return Ok(SdkAuth {
+                session: SdkSession::Invalid(
+                    "A session JWT is not a credential of the frontend API: send public_token:session_token."
+                        .into(),
+                ),
+            });
+        }
+        let session = match session::resolve_token(state, credentials.password).await {
             Ok(found) => SdkSession::Valid(found),
             Err(err) if err.is(ErrorType::SessionNotFound) => SdkSession::Invalid(err.message),
             Err(err) => return Err(err),

@@ -1,10 +1,10 @@
-//! Middleware that keeps every API answer in the protocol's shape: error bodies for bare statuses, caught panics.
+//! Middleware that keeps every API answer in the protocol's shape and out of caches: error bodies for bare statuses, caught panics, `no-store`.
 
 use std::any::Any;
 
 use axum::{
     extract::Request,
-    http::{header, StatusCode},
+    http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -62,6 +62,22 @@ pub async fn normalize_errors(req: Request, next: Next) -> Response {
         replaced.headers_mut().insert(header::ALLOW, allow);
     }
     replaced
+}
+
+/// `Cache-Control: no-store` and `Pragma: no-cache` on every answer of the
+/// API, the dev pages and the identity provider: they carry tokens, codes,
+/// the outbox and user data, which no browser or proxy cache may keep.
+/// Static files (the demo) are left cacheable.
+pub async fn no_store(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let sensitive = is_api_path(path) || crate::dev::same_origin::is_dev_page(path);
+    let mut response = next.run(req).await;
+    if sensitive {
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+    response
 }
 
 /// The API's 404 for unknown routes under a face.

@@ -7,6 +7,7 @@
 
 pub mod one_time;
 pub mod outbox;
+pub mod ownership;
 pub mod passwordless;
 pub mod project;
 pub mod schema;

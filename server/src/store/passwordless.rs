@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorType},
-    store::{is_unique_violation, json_column, one_time::TokenKind, users},
+    store::{is_unique_violation, json_column, one_time::TokenKind, ownership, users},
 };
 
 /// The key in a token's `extra` that holds the address to attach.
@@ -97,21 +97,26 @@ pub fn insert_phone_with_id(
     Ok(())
 }
 
-/// Marks an email verified by a passwordless proof (magic link, OTP,
-/// OAuth). If it was unverified and its user has a password, the password
-/// is flagged `requires_reset`: whoever set it never proved they own the
-/// inbox (pre-hijacking defence, as the real service does). Returns whether
-/// the password was flagged.
-pub fn verify_email_by_proof(conn: &Connection, email: &users::EmailRow) -> ApiResult<bool> {
+/// Marks an email verified by a proof of the inbox (magic link, email OTP,
+/// OAuth, reset link). If it was unverified: an account a password sign-up
+/// made from it is claimed (`ownership::claim`: its sessions end, factors
+/// added meanwhile go), and a password of the user is flagged
+/// `requires_reset`, since whoever set it never proved the inbox (as the
+/// real service does). Returns whether the user's sessions were reset.
+pub fn verify_email_by_proof(
+    conn: &Connection,
+    email: &users::EmailRow,
+    now: i64,
+) -> ApiResult<bool> {
     if email.verified {
         return Ok(false);
     }
+    let reset = ownership::claim(conn, &email.user_id, &email.email_id, now)?;
     users::set_email_verified(conn, &email.email_id)?;
     if users::password_for_user(conn, &email.user_id)?.is_some() {
         users::set_password_requires_reset(conn, &email.user_id, true)?;
-        return Ok(true);
     }
-    Ok(false)
+    Ok(reset)
 }
 
 /// A user's `status` (`active` / `pending`), or `None` if there is no such user.

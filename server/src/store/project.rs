@@ -13,6 +13,10 @@ pub struct ProjectSettings {
     pub project_name: String,
     /// The LUDS policy reported by bootstrap; `None` means the zxcvbn policy.
     pub password_config: Option<PasswordConfig>,
+    /// Where links and OAuth go when a request names no URL (Stytch's
+    /// dashboard redirect URLs): `--default-login-redirect-url`, …
+    pub default_login_redirect_url: Option<String>,
+    pub default_signup_redirect_url: Option<String>,
 }
 
 impl Default for ProjectSettings {
@@ -20,6 +24,8 @@ impl Default for ProjectSettings {
         Self {
             project_name: "Latchkey local project".into(),
             password_config: None,
+            default_login_redirect_url: None,
+            default_signup_redirect_url: None,
         }
     }
 }
@@ -84,6 +90,14 @@ pub fn insert(conn: &Connection, project: &ProjectRow) -> ApiResult<bool> {
         ],
     )?;
     Ok(inserted == 1)
+}
+
+pub fn set_settings(conn: &Connection, settings: &ProjectSettings) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE project SET settings = ?1 WHERE id = 1",
+        params![serde_json::to_string(settings)?],
+    )?;
+    Ok(())
 }
 
 pub fn set_secret_hash(conn: &Connection, secret_hash: &str) -> ApiResult<()> {

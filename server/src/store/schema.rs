@@ -181,6 +181,15 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX totp_recovery_codes_by_totp ON totp_recovery_codes(totp_id);
     "#,
+    // 3: accounts made by a password sign-up whose email nobody has proven
+    // yet (store::ownership). Existing such accounts: a password and an
+    // unverified email.
+    r#"
+    ALTER TABLE users ADD COLUMN unproven INTEGER NOT NULL DEFAULT 0;
+    UPDATE users SET unproven = 1
+     WHERE user_id IN (SELECT user_id FROM passwords)
+       AND user_id IN (SELECT user_id FROM emails WHERE verified = 0);
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet, each in its own

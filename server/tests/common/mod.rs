@@ -216,6 +216,12 @@ impl TestServer {
         Self::boot(config, dir).await
     }
 
+    /// Like [`restart`](Self::restart), with the configuration adjusted first.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Config)) -> TestServer {
+        configure(&mut self.config);
+        self.restart().await
+    }
+
     pub fn state(&self) -> &AppState {
         &self.server.as_ref().expect("running").state
     }
