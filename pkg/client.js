@@ -160,7 +160,13 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   };
   const token = () => (handle ? kernel.text(handle, TEXT_TOKEN) : early?.token);
   const telemetry = () => (state.session ? { stytch_user_id: state.user?.user_id, stytch_session_id: state.session.session_id } : {});
-  const send = (method, path, body, sessionToken = token()) => host.send(method, `${options.baseUrl}${path}`, sessionToken, body, options.requestTimeoutMs, telemetry());
+  // A flow that was waiting (on a bootstrap, a digest, a WebAuthn start)
+  // when destroy() rejected its call must not go on to act for it.
+  const alive = () => { if (destroyed) throw usage(DESTROYED); };
+  const send = (method, path, body, sessionToken = token()) => {
+    alive();
+    return host.send(method, `${options.baseUrl}${path}`, sessionToken, body, options.requestTimeoutMs, telemetry());
+  };
 
   // ---- the kernel's events and effects
 
@@ -463,10 +469,12 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       const starts = phase === 'start';
       pkceKey = host.key(KEY_PKCE + flow);
       const required = starts && (!setting || (await bootstrapSettings())[setting] === true);
+      alive();
       const kept = storage.get(pkceKey);
       const action = kernel.pkce(starts, required, kept !== null);
       if (action === PKCE_CREATE) {
         const pair = await pkcePair();
+        alive();
         storage.set(pkceKey, pair.verifier);
         body.code_challenge = pair.challenge;
       } else if (action === PKCE_DISCARD) storage.remove(pkceKey);
@@ -601,6 +609,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       user_agent: navigator.userAgent,
       use_base64_url_encoding: v.use_base64_url_encoding,
     });
+    alive();
     let credential;
     try {
       credential = await navigator.credentials.create({ publicKey: credentialOptions(start.public_key_credential_creation_options, true) });
@@ -622,6 +631,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       if (!v.disable_input_check && !document.querySelector("input[autocomplete*='webauthn']")) return null;
     }
     const start = await call('webauthn.authenticate.start', { domain: v.domain ?? location.hostname, return_passkey_credential_options: v.is_passkey });
+    alive();
     let credential;
     try {
       credential = await navigator.credentials.get({
