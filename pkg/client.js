@@ -150,7 +150,8 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   let destroyed = false;
   let bootstrap;
   let leasing = false;
-  const tab = (crypto.getRandomValues?.(new Uint32Array(1))[0] ?? 1) | 1;
+  // `| 1` gives a signed 32-bit number: `>>> 0` keeps it the u32 the kernel reads.
+  const tab = ((crypto.getRandomValues?.(new Uint32Array(1))[0] ?? 1) | 1) >>> 0;
   const names = options?.cookies;
 
   const emit = (set, value) => {
