@@ -93,6 +93,19 @@ const currentTab = () => {
 
 const DOM_ERROR = (name, message) => new DOMException(message, name);
 
+/**
+ * Runs `fn` as a task of `tab` (events, messages and lock callbacks come
+ * as tasks in a browser); a frozen tab gets it once it is given its held
+ * tasks.
+ */
+function task(tab, fn) {
+  realSetImmediate(() => {
+    if (tab.world.closed) return;
+    if (tab.frozen) tab.held.push(fn);
+    else als.run(tab, fn);
+  });
+}
+
 // ---- time
 
 function createClock(wallStart) {
@@ -120,6 +133,19 @@ function createClock(wallStart) {
       for (const t of timers.values()) at = Math.min(at, t.at);
       return at - clock.mono;
     },
+    /** The ids of `tab`'s timers due now, earliest first. */
+    due(tab) {
+      return [...timers].filter(([, t]) => t.tab === tab && t.at <= clock.mono).sort((a, b) => a[1].at - b[1].at || a[0] - b[0]).map(([id]) => id);
+    },
+    /** Runs timer `id` now if it is still pending, then lets what it started run. */
+    async fire(id) {
+      const t = timers.get(id);
+      if (!t) return;
+      timers.delete(id);
+      const run = () => t.fn(...t.args);
+      if (t.tab) als.run(t.tab, run); else run();
+      await flush();
+    },
     /** Moves time forward by `ms`, running each timer due on the way at its moment. */
     async advance(ms) {
       const target = clock.mono + ms;
@@ -127,7 +153,7 @@ function createClock(wallStart) {
         await flush();
         let due = null;
         for (const [id, t] of timers) {
-          if (t.at <= target && (!due || t.at < due[1].at)) due = [id, t];
+          if (t.at <= target && !t.tab?.frozen && (!due || t.at < due[1].at)) due = [id, t];
         }
         if (!due) break;
         const [id, t] = due;
@@ -326,10 +352,10 @@ function createLockManager(world) {
   const held = new Map();
   const queue = [];
   const abortError = (message) => DOM_ERROR('AbortError', message);
+  let queryGate = null;
   function grant(entry) {
     held.set(entry.name, entry);
-    realSetImmediate(() => als.run(entry.tab, () => {
-      if (world.closed) return;
+    task(entry.tab, () => {
       let result;
       try {
         result = Promise.resolve(entry.callback({ name: entry.name, mode: 'exclusive' }));
@@ -337,7 +363,7 @@ function createLockManager(world) {
         result = Promise.reject(e);
       }
       result.then((value) => finish(entry, () => entry.resolve(value)), (error) => finish(entry, () => entry.reject(error)));
-    }));
+    });
   }
   function finish(entry, settle) {
     if (held.get(entry.name) === entry) {
@@ -365,7 +391,7 @@ function createLockManager(world) {
           if (victim) {
             victim.stolen = true;
             held.delete(name);
-            realSetImmediate(() => als.run(victim.tab, () => victim.reject(abortError('The lock was stolen'))));
+            if (victim.tab) task(victim.tab, () => victim.reject(abortError('The lock was stolen')));
           }
           grant(entry);
           return undefined;
@@ -383,10 +409,17 @@ function createLockManager(world) {
       });
     },
     async query() {
+      await queryGate;
       return {
         held: [...held.values()].map((e) => ({ name: e.name, mode: 'exclusive', clientId: e.clientId })),
         pending: queue.map((e) => ({ name: e.name, mode: 'exclusive', clientId: e.clientId })),
       };
+    },
+    /** Makes `query()` wait until the returned function is called (a slow browser). */
+    holdQueries() {
+      let release;
+      queryGate = new Promise((resolve) => { release = resolve; });
+      return () => { queryGate = null; release(); };
     },
     /** The clientId holding `name`, or null. */
     holder: (name) => held.get(name)?.clientId ?? null,
@@ -422,12 +455,12 @@ function createBroadcastChannelClass(world) {
       world.journal.push(`broadcast ${this.name}`);
       for (const other of world.channels) {
         if (other === this || other.closed || other.name !== this.name) continue;
-        realSetImmediate(() => als.run(other.tab, () => {
-          if (other.closed || world.closed) return;
+        task(other.tab, () => {
+          if (other.closed) return;
           const event = { type: 'message', data };
           other.onmessage?.(event);
           other.dispatchEvent(event);
-        }));
+        });
       }
     }
     close() {
@@ -554,6 +587,8 @@ class Tab {
     this.clientId = `client-${name}`;
     this.navigations = [];
     this.storageBroken = false;
+    this.frozen = false;
+    this.held = [];
     this.visibilityState = 'visible';
     this.inputs = [];
     this.location = new FakeLocation(this, href);
@@ -586,6 +621,22 @@ class Tab {
       locks: locks ? { request: (...args) => lockManager.request(tab, ...args), query: () => lockManager.query() } : undefined,
       credentials,
     };
+  }
+  /**
+   * A frozen tab (a paused or backgrounded page) runs no timer, and holds
+   * the events, messages and lock callbacks that reach it.
+   */
+  freeze() { this.frozen = true; }
+  /**
+   * The page runs again, as a browser resumes one: the timers that came due
+   * while it was frozen run first, then the tasks it held (in the order they
+   * came), and only then anything those timers scheduled.
+   */
+  async wake() {
+    this.frozen = false;
+    for (const id of this.world.clock.due(this)) await this.world.clock.fire(id);
+    for (const fn of this.held.splice(0)) task(this, fn);
+    await flush();
   }
   /** Runs `fn` as code of this tab (its globals, and whatever it starts). */
   run(fn) { return als.run(this, fn); }
@@ -633,10 +684,9 @@ export function createWorld(options = {}) {
   world.storageChanged = (writer, key, oldValue, newValue) => {
     for (const tab of world.tabs) {
       if (tab === writer) continue;
-      realSetImmediate(() => als.run(tab, () => {
-        if (world.closed) return;
+      task(tab, () => {
         tab.window.dispatchEvent({ type: 'storage', key, oldValue, newValue, url: writer.location.href, storageArea: tab.localStorage });
-      }));
+      });
     }
   };
   /** Opens another tab of the same origin (shared cookies, storage, channel, locks). */
