@@ -231,3 +231,16 @@ test('options that are not JSON-serialisable are refused before sending', async 
   }
   assert.deepEqual(world.net.requests('PUT /sdk/v1/users/me'), []);
 });
+
+test('localStorage that throws (disabled, full) fails no call: the session lives in memory and cookies', async (t) => {
+  const world = browser(t);
+  world.tab.storageBroken = true;
+  const { client, events } = openClient(world);
+  await client.ready;
+  world.net.on(PASSWORD, authAnswer(world));
+  const data = await client.passwords.authenticate(login);
+  assert.equal(world.jar.get('stytch_session'), data.session_token);
+  assert.deepEqual(client.session.getSync(), data.session);
+  assert.equal(events.session.length, 1);
+  assert.equal(world.store.size, 0);
+});

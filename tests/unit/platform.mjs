@@ -18,7 +18,6 @@ import assert from 'node:assert/strict';
 import { initSync } from '../../pkg/dist/latchkey.js';
 
 const realSetImmediate = setImmediate;
-const realSetTimeout = setTimeout;
 const realDateNow = Date.now;
 
 // ---- the kernel
@@ -50,36 +49,19 @@ export function heldKernel() {
 // ---- waiting
 
 /**
- * Lets every queued promise job, immediate, event and message run. Work on
- * libuv's thread pool (crypto.subtle) may take longer: use `until` for it.
+ * Lets every queued promise job, immediate, event and message run (the
+ * fake timers run only when the clock is advanced).
  */
 export async function flush(turns = 30) {
   for (let i = 0; i < turns; i += 1) await new Promise((resolve) => realSetImmediate(resolve));
 }
 
-/** Waits (in real time, at most `ms`) until `predicate()` holds. */
-export async function until(predicate, what = 'the condition', ms = 3000) {
-  const deadline = realDateNow() + ms;
-  while (!predicate()) {
-    if (realDateNow() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => realSetImmediate(resolve));
-  }
-}
-
 /** A promise with its resolve and reject outside. */
-export function deferred() {
+function deferred() {
   let resolve;
   let reject;
   const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
   return { promise, resolve, reject };
-}
-
-/** Whether `promise` has settled yet (after letting queued jobs run). */
-export async function settled(promise) {
-  let done = false;
-  promise.then(() => { done = true; }, () => { done = true; });
-  await flush(5);
-  return done;
 }
 
 // ---- the tab context behind the globals
@@ -119,19 +101,14 @@ function createClock(wallStart) {
       const id = next;
       next += 1;
       const delay = Math.max(0, Number(ms) || 0);
-      timers.set(id, { at: clock.mono + delay, fn, args, tab: als.getStore() });
+      // Code outside any tab is the first tab's, as its globals are.
+      timers.set(id, { at: clock.mono + delay, fn, args, tab: currentTab() });
       return id;
     },
     clearTimeout(id) { timers.delete(id); },
     /** Timers pending (of `tab`, when given). */
     pending(tab) {
       return [...timers.values()].filter((t) => !tab || t.tab === tab).length;
-    },
-    /** When the earliest pending timer fires, in ms from now (Infinity: none). */
-    nextIn() {
-      let at = Infinity;
-      for (const t of timers.values()) at = Math.min(at, t.at);
-      return at - clock.mono;
     },
     /** The ids of `tab`'s timers due now, earliest first. */
     due(tab) {
@@ -313,7 +290,6 @@ class FakeHistory {
     this.calls.push({ state, title, url: this.tab.location.href });
     this.tab.world.journal.push(`replaceState ${this.tab.location.href}`);
   }
-  pushState(state, title, url) { this.replaceState(state, title, url); }
 }
 
 // ---- storage
@@ -772,4 +748,3 @@ export function browser(t, options) {
   return world;
 }
 
-export { realSetTimeout };

@@ -205,6 +205,9 @@ test('createClient options: defaults by token, every option applied', async (t) 
     gate.requests[1].answer(refreshAnswer(world)(gate.requests[1].request));
     await flush();
     assert.notEqual(client.session.getSync(), null, 'a timed-out refresh keeps the session');
+    world.net.on('POST /sdk/v1/sessions/revoke', ok());
+    await client.session.revoke();
+    assert.deepEqual(world.jar.all(), [], 'sign-out removes the cookies written with that domain and path');
   });
 });
 
