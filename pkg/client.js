@@ -69,7 +69,8 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   let destroyed = false;
   let bootstrap;
   let leasing = false;
-  const tab = (crypto.getRandomValues?.(new Uint32Array(1))[0] ?? 1) | 1;
+  // `| 1` gives a signed 32-bit number: `>>> 0` keeps it the u32 the kernel reads.
+  const tab = ((crypto.getRandomValues?.(new Uint32Array(1))[0] ?? 1) | 1) >>> 0;
   const names = options?.cookies;
 
   const emit = (set, value) => {
@@ -79,7 +80,13 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   };
   const token = () => (handle ? kernel.text(handle, TEXT_TOKEN) : early?.token);
   const telemetry = () => (state.session ? { stytch_user_id: state.user?.user_id, stytch_session_id: state.session.session_id } : {});
-  const send = (method, path, body, sessionToken = token()) => host.send(method, `${options.baseUrl}${path}`, sessionToken, body, options.requestTimeoutMs, telemetry());
+  // A flow that was waiting (on a bootstrap, a digest, a WebAuthn start)
+  // when destroy() rejected its call must not go on to act for it.
+  const alive = () => { if (destroyed) throw usage(DESTROYED); };
+  const send = (method, path, body, sessionToken = token()) => {
+    alive();
+    return host.send(method, `${options.baseUrl}${path}`, sessionToken, body, options.requestTimeoutMs, telemetry());
+  };
 
   // ---- the kernel's events and effects
 
@@ -366,10 +373,12 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       const starts = phase === 'start';
       pkceKey = host.key(KEY_PKCE + flow);
       const required = starts && (!setting || (await bootstrapSettings())[setting] === true);
+      alive();
       const kept = storage.get(pkceKey);
       const action = kernel.pkce(starts, required, kept !== null);
       if (action === PKCE_CREATE) {
         const pair = await pkcePair();
+        alive();
         storage.set(pkceKey, pair.verifier);
         body.code_challenge = pair.challenge;
       } else if (action === PKCE_DISCARD) storage.remove(pkceKey);
@@ -445,15 +454,15 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   }
 
   async function oauthStart(provider, given) {
+    // Checked before call() keeps a verifier for a start that cannot happen.
+    const params = optionsObject(given).provider_params;
+    if (params && typeof params === 'object' && Object.entries(params).some(([name, value]) => !name || typeof value !== 'string')) {
+      throw new LatchkeyError({ kind: 'validation', field: 'provider_params', retryable: false, message: 'must map names to string values' });
+    }
     const { path, body } = await call('oauth.start', { ...optionsObject(given), provider });
     const query = [['public_token', publicToken], ['login_redirect_url', body.login_redirect_url], ['signup_redirect_url', body.signup_redirect_url]];
     if (body.custom_scopes?.length) query.push(['custom_scopes', body.custom_scopes.join(' ')]);
-    for (const [name, value] of Object.entries(body.provider_params ?? {})) {
-      if (typeof value !== 'string' || !name) {
-        throw new LatchkeyError({ kind: 'validation', field: 'provider_params', retryable: false, message: 'must map names to string values' });
-      }
-      query.push([`provider_${name}`, value]);
-    }
+    for (const [name, value] of Object.entries(body.provider_params ?? {})) query.push([`provider_${name}`, value]);
     query.push(['code_challenge', body.code_challenge]);
     const url = `${options.baseUrl}${path}?${query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
     location.assign(url);
@@ -502,6 +511,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       user_agent: navigator.userAgent,
       use_base64_url_encoding: v.use_base64_url_encoding,
     });
+    alive();
     const credential = await ceremony(true, start.public_key_credential_creation_options);
     return call('webauthn.register.finish', { public_key_credential: credentialJson(credential), session_duration_minutes: v.session_duration_minutes });
   }
@@ -518,6 +528,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       if (!v.disable_input_check && !document.querySelector("input[autocomplete*='webauthn']")) return null;
     }
     const start = await call('webauthn.authenticate.start', { domain: v.domain ?? location.hostname, return_passkey_credential_options: v.is_passkey });
+    alive();
     const credential = await ceremony(false, start.public_key_credential_request_options, {
       signal: abortSignal ?? new AbortController().signal,
       ...(v.conditional_mediation ? { mediation: 'conditional' } : {}),

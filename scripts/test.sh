@@ -65,8 +65,10 @@ WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120} \
   cargo test -p latchkey --target wasm32-unknown-unknown 2>&1 | tee "$LOGS/browser.log"
 count_cargo browser "$LOGS/browser.log" "${PIPESTATUS[0]}"
 
-# --- JS tiers: playwright-core driving Debian Chromium ------------------------
-# tests/browser: the SDK's public API against real servers; tests/e2e: the demo.
+# --- JS tiers ------------------------------------------------------------------
+# tests/unit: the orchestration in Node over a fake browser (no server);
+# tests/browser: the SDK's public API in Chromium against real servers;
+# tests/e2e: the demo.
 run_node_tier() {
   local tier=$1 dir=$2
   echo "==> $tier: node --test $dir"
@@ -76,6 +78,7 @@ run_node_tier() {
     "$dir" 2>&1 | tee "$LOGS/$tier.log"
   count_tap "$tier" "$LOGS/$tier.tap" "${PIPESTATUS[0]}"
 }
+run_node_tier unit tests/unit/
 run_node_tier sdk tests/browser/
 run_node_tier e2e tests/e2e/
 
