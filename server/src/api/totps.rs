@@ -253,6 +253,33 @@ fn locked(row: &TotpRow, now: i64) -> Option<Outcome> {
 }
 
 /// The error of a failed outcome; `wrong` names the refused secret.
+/// Finishes a TOTP or recovery-code sign-in: the session for a success, the
+/// refusal (`kind`, naming the `wrong` thing) otherwise.
+async fn respond(
+    state: &AppState,
+    caller: &Caller,
+    sign_in: SignIn,
+    outcome: Outcome,
+    kind: ErrorType,
+    wrong: &str,
+) -> ApiResult<AuthenticateResponse> {
+    let Outcome::SignedIn {
+        user,
+        totp_id,
+        factor,
+    } = outcome
+    else {
+        return Err(refusal(outcome, kind, wrong));
+    };
+    let session = sign_in.finish(state, caller, &user.user_id, factor).await?;
+    Ok(AuthenticateResponse {
+        totp_id,
+        user_id: user.user_id.clone(),
+        user: *user,
+        session,
+    })
+}
+
 fn refusal(outcome: Outcome, kind: ErrorType, wrong: &str) -> ApiError {
     match outcome {
         Outcome::Wrong { attempts_left: 0 } => ApiError::new(
@@ -344,28 +371,15 @@ async fn authenticate(
             Ok(outcome)
         })
         .await?;
-    let Outcome::SignedIn {
-        user,
-        totp_id,
-        factor,
-    } = outcome
-    else {
-        return Err(refusal(
-            outcome,
-            ErrorType::UnableToAuthenticateTotp,
-            "TOTP code",
-        ));
-    };
-    let user = *user;
-    let session = sign_in
-        .finish(&state, &caller, &user.user_id, factor)
-        .await?;
-    Ok(AuthenticateResponse {
-        totp_id,
-        user_id: user.user_id.clone(),
-        user,
-        session,
-    })
+    respond(
+        &state,
+        &caller,
+        sign_in,
+        outcome,
+        ErrorType::UnableToAuthenticateTotp,
+        "TOTP code",
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -437,28 +451,15 @@ async fn recover(
             Ok(outcome)
         })
         .await?;
-    let Outcome::SignedIn {
-        user,
-        totp_id,
-        factor,
-    } = outcome
-    else {
-        return Err(refusal(
-            outcome,
-            ErrorType::UnableToAuthenticateRecoveryCode,
-            "or already used recovery code",
-        ));
-    };
-    let user = *user;
-    let session = sign_in
-        .finish(&state, &caller, &user.user_id, factor)
-        .await?;
-    Ok(AuthenticateResponse {
-        totp_id,
-        user_id: user.user_id.clone(),
-        user,
-        session,
-    })
+    respond(
+        &state,
+        &caller,
+        sign_in,
+        outcome,
+        ErrorType::UnableToAuthenticateRecoveryCode,
+        "or already used recovery code",
+    )
+    .await
 }
 
 // ---- recovery codes --------------------------------------------------------------------
