@@ -261,6 +261,21 @@ async fn register_start(
         state: serde_json::to_string(&registration_state)?,
         extra,
     };
+    keep_challenge(&state, challenge_hash, Ceremony::Register, pending).await?;
+    Ok(RegisterStartResponse {
+        user_id,
+        public_key_credential_creation_options: options,
+    })
+}
+
+/// Keeps a ceremony's state under its challenge until it is answered or
+/// expires (expired ones are pruned on the way).
+async fn keep_challenge(
+    state: &AppState,
+    challenge_hash: String,
+    ceremony: Ceremony,
+    pending: ChallengeRow,
+) -> ApiResult<()> {
     let now = state.now();
     state
         .db
@@ -269,16 +284,12 @@ async fn register_start(
             store::insert_challenge(
                 tx,
                 &challenge_hash,
-                Ceremony::Register,
+                ceremony,
                 &pending,
                 now + rp::CEREMONY_SECS,
             )
         })
-        .await?;
-    Ok(RegisterStartResponse {
-        user_id,
-        public_key_credential_creation_options: options,
-    })
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -540,20 +551,7 @@ async fn start_authentication(
         state: serde_json::to_string(&authentication_state)?,
         extra,
     };
-    let now = state.now();
-    state
-        .db
-        .tx(move |tx| {
-            store::prune_challenges(tx, now)?;
-            store::insert_challenge(
-                tx,
-                &challenge_hash,
-                Ceremony::Authenticate,
-                &pending,
-                now + rp::CEREMONY_SECS,
-            )
-        })
-        .await?;
+    keep_challenge(&state, challenge_hash, Ceremony::Authenticate, pending).await?;
     Ok(AuthenticateStartResponse {
         user_id: user_id.unwrap_or_default(),
         public_key_credential_request_options: options,
