@@ -9,8 +9,15 @@ import {
 // The SDK version reported in X-SDK-Client; kept equal to package.json by a test.
 export const VERSION = '0.1.0';
 
-let timezone = '';
-try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { /* unknown */ }
+// Read at the first request, not at import: a cold page spends a while
+// loading Intl's data, and the kernel's download starts at import.
+let timezone;
+const timeZone = () => {
+  if (timezone === undefined) {
+    try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { timezone = ''; }
+  }
+  return timezone;
+};
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const randomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
@@ -178,7 +185,7 @@ export function createHost(publicToken, deliver) {
         app_session_id: appSessionId,
         persistent_id: persistentId,
         client_sent_at: new Date().toISOString(),
-        timezone,
+        timezone: timeZone(),
         ...telemetry,
         app: { identifier: location.hostname },
         sdk: { identifier: 'latchkey', version: VERSION },

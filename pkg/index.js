@@ -1,8 +1,8 @@
 // The `latchkey` package: createClient and the module that holds the kernel.
 // createClient returns at once; every call waits for the WebAssembly module.
-// Nothing here touches browser globals at import time, so importing (SSR,
-// Node) is safe; outside a browser, calls reject with a `usage` error and
-// the session reads as signed out.
+// Outside a browser nothing runs at import time, so importing (SSR, Node)
+// is safe; there, calls reject with a `usage` error and the session reads as
+// signed out.
 import { initSync, version as kernelVersion } from './dist/latchkey.js';
 import { makeClient } from './client.js';
 import { LatchkeyError, network, usage } from './errors.js';
@@ -28,6 +28,11 @@ function loadKernel() {
   });
   return loading;
 }
+
+// In a browser the module's download starts as soon as the package is
+// evaluated: an app imports the package to create a client, and a page with
+// a session cookie confirms it only once the kernel runs.
+if (inBrowser) loadKernel().catch(() => { /* reported by the calls that need it */ });
 
 /** Resolves once the WebAssembly module is instantiated (browser only). */
 export function ready() {
