@@ -19,6 +19,9 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await server?.stop(); });
 
+// A ceremony the browser never settles waits for the options' 5-minute
+// timeout: a test fails well before that instead of hanging.
+const CEREMONY = { timeout: 30_000 };
 const B64URL = /^[A-Za-z0-9_-]+$/;
 const body = (entry) => (entry.body === null ? null : JSON.parse(entry.body));
 /** The credential the SDK sent in a finish call (a JSON string inside the JSON body). */
@@ -32,7 +35,7 @@ const registerPasskey = (page) => mustInPage(page, (c) => c.webauthn.register({ 
 const signOut = (page) => mustInPage(page, (c) => c.session.revoke());
 const passkeySignIn = (page, minutes = 60) => inPage(page, (c, m) => c.webauthn.authenticate({ is_passkey: true, session_duration_minutes: m }), minutes);
 
-test('a passkey: registered after a password sign-up (same session, both factors, cached user), then it alone signs in every tab once', async () => {
+test('a passkey: registered after a password sign-up (same session, both factors, cached user), then it alone signs in every tab once', CEREMONY, async () => {
   const context = await browser.newContext();
   const { page, other, response: signedUp } = await twoSignedInTabs(context, server);
   const authenticator = await virtualAuthenticator(page);
@@ -135,7 +138,7 @@ test('a passkey: registered after a password sign-up (same session, both factors
   await context.close();
 });
 
-test('signed in with a password, webauthn.authenticate uses /start/secondary and adds the factor to the same session', async () => {
+test('signed in with a password, webauthn.authenticate uses /start/secondary and adds the factor to the same session', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   const authenticator = await virtualAuthenticator(page);
@@ -170,7 +173,7 @@ test('signed in with a password, webauthn.authenticate uses /start/secondary and
   await context.close();
 });
 
-test('a USB security key without resident keys: registered as cross-platform, useless without a session, a second factor with one', async () => {
+test('a USB security key without resident keys: registered as cross-platform, useless without a session, a second factor with one', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   const key = await virtualAuthenticator(page, SECURITY_KEY);
@@ -212,7 +215,40 @@ test('a USB security key without resident keys: registered as cross-platform, us
   await context.close();
 });
 
-test('webauthn.update renames a registration; the cached user learns it from user.get()', async () => {
+test('override_id/name/display_name and use_base64_url_encoding reach the server, shape the options (base64url), and the passkey still signs in', CEREMONY, async () => {
+  const context = await browser.newContext();
+  const page = await openClient(context, server);
+  const authenticator = await virtualAuthenticator(page);
+  const { response: signedUp } = await signUp(page);
+  const log = recordApi(page, '/sdk/v1/webauthn/');
+  const options = {
+    is_passkey: true, override_id: 'handle-for-ada', override_name: 'ada@work.example', override_display_name: 'Ada L.',
+    use_base64_url_encoding: true, session_duration_minutes: 60,
+  };
+  const registered = await mustInPage(page, (c, o) => c.webauthn.register(o), options);
+  await answered(log);
+  assert.deepEqual(body(log[0]), {
+    domain: 'localhost', return_passkey_credential_options: true, override_id: 'handle-for-ada', override_name: 'ada@work.example',
+    override_display_name: 'Ada L.', user_agent: await userAgent(page), use_base64_url_encoding: true,
+  });
+  const creation = JSON.parse(log[0].answer.data.public_key_credential_creation_options);
+  // base64url, which the SDK must decode as well as standard base64.
+  assert.match(creation.challenge, B64URL);
+  assert.equal(creation.user.id, Buffer.from('handle-for-ada').toString('base64url'));
+  assert.deepEqual([creation.user.name, creation.user.displayName], ['ada@work.example', 'Ada L.']);
+  const [held] = await authenticator.credentials();
+  assert.equal(Buffer.from(held.userHandle, 'base64').toString(), 'handle-for-ada');
+  assert.deepEqual([held.userName, held.userDisplayName], ['ada@work.example', 'Ada L.']);
+
+  await signOut(page);
+  const { value: signedIn, error } = await passkeySignIn(page);
+  assert.equal(error, undefined, JSON.stringify(error));
+  assert.equal(signedIn.user_id, signedUp.user_id, 'the server maps the overridden handle back to the user');
+  assert.equal(signedIn.webauthn_registration_id, registered.webauthn_registration_id);
+  await context.close();
+});
+
+test('webauthn.update renames a registration; the cached user learns it from user.get()', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   await virtualAuthenticator(page);
@@ -246,7 +282,7 @@ test('webauthn.update renames a registration; the cached user learns it from use
   await context.close();
 });
 
-test('user.deleteWebauthnRegistration removes it (user.onChange once, no __user); a later passkey sign-in is a typed api error', async () => {
+test('user.deleteWebauthnRegistration removes it (user.onChange once, no __user); a later passkey sign-in is a typed api error', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   const authenticator = await virtualAuthenticator(page);
@@ -307,7 +343,7 @@ const addUsernameField = (page) => page.evaluate(() => {
   document.body.append(input);
 });
 
-test('autofill: browserSupportsAutofill() is Chromium\'s answer; conditional mediation is null without a webauthn input, and signs in with one', async () => {
+test('autofill: browserSupportsAutofill() is Chromium\'s answer; conditional mediation is null without a webauthn input, and signs in with one', CEREMONY, async () => {
   const context = await browser.newContext();
   await recordGets(context);
   const page = await openClient(context, server);
@@ -352,7 +388,7 @@ test('autofill: browserSupportsAutofill() is Chromium\'s answer; conditional med
   await context.close();
 });
 
-test('autofill waits for the person: the request is started, and aborting the signal rejects it as cancelled with nothing finished', async () => {
+test('autofill waits for the person: the request is started, and aborting the signal rejects it as cancelled with nothing finished', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   const authenticator = await virtualAuthenticator(page);
@@ -388,7 +424,7 @@ test('autofill waits for the person: the request is started, and aborting the si
   await context.close();
 });
 
-test('a browser without passkey autofill: browserSupportsAutofill() is false and conditional mediation resolves null, sending nothing', async () => {
+test('a browser without passkey autofill: browserSupportsAutofill() is false and conditional mediation resolves null, sending nothing', CEREMONY, async () => {
   const context = await browser.newContext();
   await context.addInitScript(() => { delete PublicKeyCredential.isConditionalMediationAvailable; });
   const page = await openClient(context, server);
@@ -403,7 +439,7 @@ test('a browser without passkey autofill: browserSupportsAutofill() is false and
   await context.close();
 });
 
-test('cancelled ceremonies (user verification refused) are kind webauthn, reason cancelled, and change nothing', async () => {
+test('cancelled ceremonies (user verification refused) are kind webauthn, reason cancelled, and change nothing', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   const authenticator = await virtualAuthenticator(page, { isUserVerified: false });
@@ -439,7 +475,7 @@ test('cancelled ceremonies (user verification refused) are kind webauthn, reason
   await context.close();
 });
 
-test('registering a second time on the same authenticator is reason already_registered (the server excluded the credential)', async () => {
+test('registering a second time on the same authenticator is reason already_registered (the server excluded the credential)', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   const authenticator = await virtualAuthenticator(page);
@@ -460,7 +496,7 @@ test('registering a second time on the same authenticator is reason already_regi
   await context.close();
 });
 
-test('a browser without WebAuthn: register and authenticate are reason unsupported before any request; autofill resolves null', async () => {
+test('a browser without WebAuthn: register and authenticate are reason unsupported before any request; autofill resolves null', CEREMONY, async () => {
   const context = await browser.newContext();
   await context.addInitScript(() => { delete window.PublicKeyCredential; });
   const page = await openClient(context, server);
@@ -486,7 +522,7 @@ test('a browser without WebAuthn: register and authenticate are reason unsupport
   await context.close();
 });
 
-test('invalid options are validation errors and register without a session a usage error, all before any request', async () => {
+test('invalid options are validation errors and register without a session a usage error, all before any request', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   await virtualAuthenticator(page);
@@ -523,7 +559,7 @@ test('invalid options are validation errors and register without a session a usa
   await context.close();
 });
 
-test('the server\'s refusals are typed api errors: invalid_domain, no_active_webauthn_registrations, webauthn_registration_not_found, bad_request', async () => {
+test('the server\'s refusals are typed api errors: invalid_domain, no_active_webauthn_registrations, webauthn_registration_not_found, bad_request', CEREMONY, async () => {
   const context = await browser.newContext();
   const page = await openClient(context, server);
   const authenticator = await virtualAuthenticator(page);
