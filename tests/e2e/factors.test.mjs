@@ -22,6 +22,19 @@ const methodKinds = (page) => page.locator('#methods-list li').evaluateAll((item
 
 test('passkeys: add one after a password sign-up, sign out, sign in with the passkey button, and by autofill on the email field', async () => {
   const context = await browser.newContext();
+  // Records each navigator.credentials.get the demo makes, and how it ended.
+  await context.addInitScript(() => {
+    window.gets = [];
+    const get = navigator.credentials.get.bind(navigator.credentials);
+    navigator.credentials.get = (options) => {
+      const entry = { mediation: options.mediation ?? 'modal', outcome: 'pending' };
+      window.gets.push(entry);
+      return get(options).then(
+        (credential) => { entry.outcome = 'credential'; return credential; },
+        (error) => { entry.outcome = error.name; throw error; },
+      );
+    };
+  });
   const page = await openDemo(context, server.url);
   const authenticator = await virtualAuthenticator(page);
   // The sign-in forms offer passkeys in the email fields' autofill.
@@ -37,13 +50,21 @@ test('passkeys: add one after a password sign-up, sign out, sign in with the pas
   // Nobody touches the authenticator for now: the autofill request the
   // sign-in view starts waits, as it does until a person picks a passkey.
   await authenticator.setPresence(false);
-  const autofillStarted = page.waitForRequest((r) => r.url().endsWith('/sdk/v1/webauthn/authenticate/start/primary'));
+  await page.evaluate(() => { window.gets.length = 0; });
   await signOut(page);
-  await autofillStarted;
+  await page.waitForFunction(() => window.gets.length === 1);
+  // The browser hands the request to the authenticator asynchronously: give
+  // it time to reach the (untouched) authenticator before presence returns.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(await page.evaluate(() => window.gets), [{ mediation: 'conditional', outcome: 'pending' }]);
   await authenticator.setPresence(true);
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await expectView(page, 'signed-in');
   assert.deepEqual(await factorTypes(page), ['webauthn'], 'the passkey alone');
+  // The button stopped the waiting autofill, then ran its own ceremony.
+  assert.deepEqual(await page.evaluate(() => window.gets), [
+    { mediation: 'conditional', outcome: 'AbortError' }, { mediation: 'modal', outcome: 'credential' },
+  ]);
   assert.match(await page.locator('#status-pill').textContent(), /passkey-user@example\.com/);
 
   // With presence, Chromium's virtual authenticator answers the autofill
