@@ -522,11 +522,13 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       throw new LatchkeyError({ kind: 'validation', field: 'signal', retryable: false, message: 'must be an AbortSignal' });
     }
     const v = check(row('webauthn.authenticate').fields, rest);
-    requireWebAuthn();
+    // Autofill is started on every sign-in page: a browser without it (and
+    // so one without WebAuthn at all) answers null, as the types promise.
     if (v.conditional_mediation) {
       if (!(await browserSupportsAutofill())) return null;
       if (!v.disable_input_check && !document.querySelector("input[autocomplete*='webauthn']")) return null;
     }
+    requireWebAuthn();
     const start = await call('webauthn.authenticate.start', { domain: v.domain ?? location.hostname, return_passkey_credential_options: v.is_passkey });
     alive();
     const credential = await ceremony(false, start.public_key_credential_request_options, {

@@ -146,6 +146,16 @@ export type ApiErrorType =
   | 'invalid_session_duration_minutes' | 'pkce_mismatch' | 'otp_code_not_found' | 'oauth_token_not_found'
   | 'unable_to_auth_otp_code' | 'reset_password' | 'bad_domain_for_stytch_sdk' | 'user_unauthenticated'
   | 'invalid_secret_authentication' | 'invalid_response'
+  // passkeys and security keys (webauthn.*)
+  | 'invalid_domain' | 'invalid_authenticator_type' | 'invalid_public_key_credential' | 'duplicate_webauthn_registration'
+  | 'empty_webauthn_registration_name' | 'no_pending_webauthn_registration' | 'unable_to_register_webauthn_registration'
+  | 'unable_to_auth_webauthn_registration' | 'no_active_webauthn_registrations' | 'webauthn_registration_not_found'
+  // authenticator apps and recovery codes (totps.*)
+  | 'active_totp_exists' | 'invalid_totp_code' | 'invalid_recovery_code' | 'recovery_code_used_as_totp_code'
+  | 'totp_code_used_as_recovery_code' | 'unable_to_authenticate_totp' | 'totp_code_already_authenticated'
+  | 'unable_to_authenticate_recovery_code' | 'expired_totp' | 'totp_not_found'
+  // factor deletion (user.delete*)
+  | 'cannot_delete_last_primary_factor' | 'phone_number_not_found' | 'oauth_user_registration_not_found'
   | (string & {});
 
 /** The API answered with an error (or with a body that could not be read: `invalid_response`). */

@@ -88,7 +88,7 @@ function clearError(slot) {
 }
 
 // The input a validation error names, to focus and mark it.
-const FIELD_INPUTS = { email: 'email', phone_number: 'phone', token: 'code', password: 'password', existing_password: 'password' };
+const FIELD_INPUTS = { email: 'email', phone_number: 'phone', token: 'code', totp_code: 'code', password: 'password', existing_password: 'password' };
 
 /**
  * Runs `work` for a form: its buttons (and `alsoDisable`) are disabled and
@@ -120,6 +120,27 @@ async function busy(form, work, { overrides, alsoDisable = [], errorIn = errorSl
   }
 }
 
+/**
+ * Runs `work` for a lone button (no form around it): disabled and aria-busy
+ * until it settles, a rejection shown in `errorIn`. Resolves with the
+ * result, or undefined after an error.
+ */
+async function busyButton(button, work, { errorIn, overrides, alsoDisable = [] } = {}) {
+  const buttons = [button, ...alsoDisable];
+  clearError(errorIn);
+  for (const b of buttons) b.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await work();
+  } catch (error) {
+    showError(errorIn, error, overrides);
+    return undefined;
+  } finally {
+    for (const b of buttons) b.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}
+
 function notice(container, text) {
   const p = $('[data-role="notice"]', container);
   p.textContent = text;
@@ -138,8 +159,9 @@ async function start({ publicToken, baseUrl }) {
   let resetToken = null;
   let consumingUrl = false;
 
-  let resetSignedOut = () => {};
-  const render = () => {
+  let signedOut = null;
+  let resetSignedIn = () => {};
+  const view = () => {
     observeJwt(client);
     if (consumingUrl) return show('loading', 'Signing you in…');
     if (resetToken) {
@@ -148,7 +170,10 @@ async function start({ publicToken, baseUrl }) {
     }
     const session = client.session.getSync();
     if (session) {
-      if (document.body.dataset.view !== 'signed-in') resetSignedOut();
+      if (document.body.dataset.view !== 'signed-in') {
+        signedOut.reset();
+        resetSignedIn();
+      }
       show('signed-in');
       renderSignedIn(client, session, client.user.getSync(), refreshMs);
     } else {
@@ -156,10 +181,15 @@ async function start({ publicToken, baseUrl }) {
       show('signed-out');
     }
   };
+  // Passkey autofill runs exactly while the sign-in forms show.
+  const render = () => {
+    view();
+    signedOut.autofill(document.body.dataset.view === 'signed-out');
+  };
 
-  resetSignedOut = setupSignedOut(client, duration, outbox);
+  signedOut = setupSignedOut(client, duration, outbox);
   setupReset(client, duration, () => { resetToken = null; render(); }, () => resetToken);
-  setupSignedIn(client, baseUrl);
+  resetSignedIn = setupSignedIn(client, baseUrl, duration);
   client.onStateChange(render);
 
   // A signed-in page renders signed in at once (the SDK reads its cache
@@ -389,7 +419,55 @@ function setupSignedOut(client, duration, outbox) {
       }
     });
   }
-  return resetAll;
+
+  // Passkeys. Autofill: while this view shows, a conditional request waits
+  // for the person to pick a passkey from the email field's suggestions
+  // (autocomplete="username webauthn"); the SDK resolves null where the
+  // browser has no such autofill. A sign-in re-renders the page on its own.
+  let autofill = null;
+  const startAutofill = () => {
+    if (autofill) return;
+    const controller = new AbortController();
+    const done = client.webauthn.authenticate({ conditional_mediation: true, is_passkey: true, signal: controller.signal, ...duration })
+      .catch((error) => {
+        // Stopped by this page, or dismissed: nothing to tell. Nor when the
+        // request could not even start (offline, or an address such as
+        // 127.0.0.1 where passkeys cannot work): nobody asked for it, and the
+        // passkey button explains if clicked. What the person picked and
+        // the service refused (e.g. a removed passkey) is said.
+        if (controller.signal.aborted || error?.kind === 'webauthn' || error?.kind === 'network') return;
+        if (error?.kind === 'api' && error.error_type === 'invalid_domain') return;
+        showError($('#signed-out-error'), error);
+      })
+      .finally(() => { if (autofill?.controller === controller) autofill = null; });
+    autofill = { controller, done };
+  };
+  /** Stops the autofill request and waits until the browser let go of it (one ceremony at a time). */
+  const stopAutofill = async () => {
+    const running = autofill;
+    autofill = null;
+    running?.controller.abort();
+    await running?.done;
+  };
+
+  const passkeyButton = $('#passkey-sign-in');
+  passkeyButton.addEventListener('click', async () => {
+    const errorIn = $('#signed-out-error');
+    clearError(errorIn);
+    passkeyButton.disabled = true;
+    passkeyButton.setAttribute('aria-busy', 'true');
+    await stopAutofill();
+    const signedIn = await busyButton(passkeyButton, () => client.webauthn.authenticate({ is_passkey: true, ...duration }), {
+      errorIn, alsoDisable: oauthButtons,
+    });
+    // Still here (cancelled or refused): offer the autofill again.
+    if (!signedIn && document.body.dataset.view === 'signed-out') startAutofill();
+  });
+
+  return {
+    reset: resetAll,
+    autofill: (on) => (on ? startAutofill() : stopAutofill()),
+  };
 }
 
 function setupReveal(form) {
@@ -508,7 +586,7 @@ function observeJwt(client) {
   return true;
 }
 
-function setupSignedIn(client, baseUrl) {
+function setupSignedIn(client, baseUrl, duration) {
   signedInClient = client;
   const nameForm = $('#name-form');
   nameForm.addEventListener('submit', async (event) => {
@@ -566,6 +644,172 @@ function setupSignedIn(client, baseUrl) {
     everywhere.focus();
   });
   $('#revoke-this').addEventListener('click', () => revoke($('#revoke-this')));
+  return setupMethods(client, duration);
+}
+
+// ------------------------------------------------------------------ sign-in methods
+function methodsNotice(text) {
+  const p = $('#methods-notice');
+  p.textContent = text;
+  p.hidden = !text;
+}
+
+/** Wires the sign-in methods card; returns what clears it for the next sign-in. */
+function setupMethods(client, duration) {
+  const errorIn = $('#methods-error');
+  const addPasskey = $('#add-passkey');
+  const setupTotp = $('#setup-totp');
+  const panel = $('#totp-panel');
+  const form = $('#totp-form');
+  const recovery = $('#recovery-panel');
+  let recoveryCodes = [];
+
+  addPasskey.addEventListener('click', async () => {
+    methodsNotice('');
+    const added = await busyButton(addPasskey, () => client.webauthn.register({ is_passkey: true, ...duration }), {
+      errorIn,
+      overrides: { 'webauthn:cancelled': 'No passkey was added: the request was cancelled or timed out.' },
+    });
+    if (!added) return;
+    const entry = added.user.webauthn_registrations.find((r) => r.webauthn_registration_id === added.webauthn_registration_id);
+    methodsNotice(`Passkey added${entry ? `: ${entry.name}` : ''}. You can now sign in with it.`);
+  });
+
+  // The secret is shown until the app is confirmed or the setup closed, never again.
+  const closeTotp = () => {
+    panel.hidden = true;
+    setupTotp.setAttribute('aria-expanded', 'false');
+    $('#totp-qr').removeAttribute('src');
+    $('#totp-secret').textContent = '';
+    form.reset();
+    clearError($(':scope > [data-role="error"]', form));
+    renderMethods(client.user.getSync());
+  };
+  setupTotp.addEventListener('click', async () => {
+    methodsNotice('');
+    if (!panel.hidden) {
+      closeTotp();
+      return;
+    }
+    const created = await busyButton(setupTotp, () => client.totps.create(), { errorIn });
+    if (!created) return;
+    recoveryCodes = created.recovery_codes;
+    $('#totp-qr').src = created.qr_code;
+    // Groups of four are easier to type; apps ignore the spaces.
+    $('#totp-secret').textContent = created.secret.match(/.{1,4}/g).join(' ');
+    panel.hidden = false;
+    setupTotp.setAttribute('aria-expanded', 'true');
+    form.code.focus();
+  });
+  $('[data-action="cancel"]', form).addEventListener('click', () => {
+    closeTotp();
+    setupTotp.focus();
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const totpCode = form.code.value.replace(/\s+/g, '');
+    const confirmed = await busy(form, () => client.totps.authenticate({ totp_code: totpCode, ...duration }));
+    if (!confirmed) return;
+    closeTotp();
+    const list = $('#recovery-codes');
+    list.replaceChildren(...recoveryCodes.map((c) => {
+      const li = document.createElement('li');
+      li.append(code(c));
+      return li;
+    }));
+    recoveryCodes = [];
+    recovery.hidden = false;
+    methodsNotice('Authenticator app added: this session now has two factors.');
+    $('#recovery-title').focus();
+  });
+  const closeRecovery = () => {
+    recovery.hidden = true;
+    $('#recovery-codes').replaceChildren();
+  };
+  $('#recovery-done').addEventListener('click', () => {
+    closeRecovery();
+    $('#methods-title').focus();
+  });
+
+  $('#methods-list').addEventListener('click', async (event) => {
+    const button = event.target.closest('button[data-remove]');
+    if (!button) return;
+    methodsNotice('');
+    const what = button.dataset.label;
+    const removed = await busyButton(button, () => client.user[button.dataset.remove](button.dataset.id), { errorIn });
+    if (removed) {
+      methodsNotice(`Removed ${what}.`);
+      // The button left with its row: continue from the card's heading.
+      $('#methods-title').focus();
+    } else if (button.isConnected) {
+      button.focus();
+    }
+  });
+
+  return () => {
+    closeTotp();
+    closeRecovery();
+    recoveryCodes = [];
+    methodsNotice('');
+    clearError(errorIn);
+  };
+}
+
+/** The user's factors as rows: what, which, and how the SDK removes it. */
+function methodRows(user) {
+  const rows = [];
+  for (const e of user.emails) {
+    rows.push({ kind: 'email', id: e.email_id, title: 'Email', detail: `${e.email}${e.verified ? '' : ' (not verified)'}`, label: `email ${e.email}`, remove: 'deleteEmail' });
+  }
+  for (const p of user.phone_numbers) {
+    rows.push({ kind: 'phone', id: p.phone_id, title: 'Phone', detail: p.phone_number, label: `phone ${p.phone_number}`, remove: 'deletePhoneNumber' });
+  }
+  for (const p of user.providers) {
+    const name = providerName(p.provider_type);
+    rows.push({ kind: 'oauth', id: p.oauth_user_registration_id, title: name, detail: 'Sign-in provider', label: `${name} sign-in`, remove: 'deleteOAuthRegistration' });
+  }
+  for (const w of user.webauthn_registrations) {
+    const what = w.authenticator_type === 'cross-platform' ? 'Security key' : 'Passkey';
+    rows.push({ kind: 'passkey', id: w.webauthn_registration_id, title: what, detail: w.name, label: `${what.toLowerCase()} ${w.name}`, remove: 'deleteWebauthnRegistration' });
+  }
+  for (const t of user.totps) {
+    rows.push({ kind: 'totp', id: t.totp_id, title: 'Authenticator app', detail: t.verified ? 'Confirmed' : 'Not confirmed yet', label: 'authenticator app', remove: 'deleteTOTP' });
+  }
+  return rows;
+}
+
+function renderMethods(user) {
+  const list = $('#methods-list');
+  const rows = user ? methodRows(user) : [];
+  // Rebuilt only when it changed, so a refresh does not take the focus away.
+  const key = JSON.stringify(rows);
+  if (list.dataset.key !== key) {
+    list.dataset.key = key;
+    list.replaceChildren(...rows.map((r) => {
+      const li = document.createElement('li');
+      li.dataset.kind = r.kind;
+      li.dataset.id = r.id;
+      const text = document.createElement('div');
+      const strong = document.createElement('strong');
+      strong.textContent = r.title;
+      const small = document.createElement('span');
+      small.className = 'muted';
+      small.textContent = r.detail;
+      text.append(strong, ' ', small);
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'btn small danger';
+      button.textContent = 'Remove';
+      button.dataset.remove = r.remove;
+      button.dataset.id = r.id;
+      button.dataset.label = r.label;
+      button.setAttribute('aria-label', `Remove ${r.label}`);
+      li.append(text, button);
+      return li;
+    }));
+  }
+  // One authenticator app per account: set up another after removing it.
+  $('#setup-totp').hidden = !!user?.totps.some((t) => t.verified) && $('#totp-panel').hidden;
 }
 
 function offerLocalSignOut(slot, action) {
@@ -622,6 +866,8 @@ function renderSignedIn(client, session, user, refreshMs) {
   fact(sessionFacts, 'Expires', `${formatDateTime(session.expires_at)} (${formatIn(session.expires_at)})`, { id: 'session-expires' });
   fact(sessionFacts, 'Next refresh', '', { id: 'next-refresh', live: true });
   fact(sessionFacts, 'JWT valid for', '', { id: 'jwt-remaining', live: true });
+
+  renderMethods(user);
 
   const factors = $('#session-factors');
   factors.replaceChildren(...session.authentication_factors.map((f) => {

@@ -63,7 +63,10 @@ export function formatIn(value, now = Date.now()) {
   return `in ${Math.round(seconds / 86_400)} d`;
 }
 
-const FACTOR_NAMES = { magic_link: 'Email link', otp: 'One-time code', oauth: 'OAuth', password: 'Password', webauthn: 'Passkey', totp: 'Authenticator app' };
+const FACTOR_NAMES = {
+  magic_link: 'Email link', otp: 'One-time code', oauth: 'OAuth', password: 'Password', webauthn: 'Passkey',
+  totp: 'Authenticator app', recovery_codes: 'Recovery code',
+};
 const DELIVERY = { email: 'by email', sms: 'by text message', whatsapp: 'by WhatsApp', knowledge: '' };
 
 /** "Password · ada@example.com", "One-time code by text message · +1555…", "OAuth (Google) · subject". */

@@ -128,6 +128,33 @@ export function recordRequests(target, fragment, { method = 'POST' } = {}) {
   return log;
 }
 
+/**
+ * Records every request of any method that `target` (a page or a context)
+ * sends to paths containing `fragment` (default: the frontend API): method,
+ * path, body (`null`: none), the Authorization header, and once answered,
+ * status and parsed JSON answer (`answer`, `null` if not JSON).
+ */
+export function recordApi(target, fragment = '/sdk/v1/') {
+  const log = [];
+  target.on('request', (r) => {
+    const url = new URL(r.url());
+    if (!url.pathname.includes(fragment) || r.method() === 'OPTIONS') return;
+    const entry = { method: r.method(), path: url.pathname, body: r.postData(), authorization: r.headers().authorization ?? null, status: null, answer: null };
+    log.push(entry);
+    r.response().then(async (res) => {
+      try { entry.answer = await res.json(); } catch { /* not JSON */ }
+      entry.status = res?.status() ?? 0;
+    }, () => { entry.status = 0; });
+  });
+  return log;
+}
+
+/** Waits until every request in a `recordApi` log has been answered (and its answer read). */
+export const answered = (log) => waitFor(() => log.every((e) => e.status !== null), { message: 'every recorded request answered' });
+
+/** The Authorization header the SDK sends: Basic base64(public_token ":" session_token or public_token). */
+export const basic = (publicToken, secret = publicToken) => `Basic ${Buffer.from(`${publicToken}:${secret}`).toString('base64')}`;
+
 /** Signs up a new password user in `page` and returns { email, password, response }. */
 export async function signUp(page, { email = uniqueEmail(), password = STRONG_PASSWORD, minutes = 60 } = {}) {
   const response = await mustInPage(page, (c, a) => c.passwords.create({ email: a.email, password: a.password, session_duration_minutes: a.minutes }), { email, password, minutes });
