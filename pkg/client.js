@@ -69,6 +69,11 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   let destroyed = false;
   let bootstrap;
   let leasing = false;
+  // While the kernel starts, the app is told at the end what differs from
+  // what it was shown before the module loaded.
+  let opening = false;
+  // The start-up refresh, while it may still be on its way.
+  let confirming = null;
   // `| 1` gives a signed 32-bit number: `>>> 0` keeps it the u32 the kernel reads.
   const tab = ((crypto.getRandomValues?.(new Uint32Array(1))[0] ?? 1) | 1) >>> 0;
   const names = options?.cookies;
@@ -78,6 +83,26 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       try { callback(value); } catch (error) { globalThis.reportError?.(error); }
     }
   };
+  /**
+   * Shows `next` to the app: each object keeps its identity unless its
+   * content changed, and listeners hear only of what changed.
+   */
+  function show(next) {
+    const before = state;
+    const differs = (a, b) => JSON.stringify(a) !== JSON.stringify(b);
+    const sessionChanged = differs(before.session, next.session);
+    const userChanged = differs(before.user, next.user);
+    state = {
+      session: sessionChanged ? next.session : before.session,
+      user: userChanged ? next.user : before.user,
+      fromCache: next.fromCache,
+    };
+    if (sessionChanged) emit(listeners.session, state.session);
+    if (userChanged) emit(listeners.user, state.user);
+    if (sessionChanged || userChanged || before.fromCache !== next.fromCache) {
+      emit(listeners.state, { session: state.session, user: state.user });
+    }
+  }
   const token = () => (handle ? kernel.text(handle, TEXT_TOKEN) : early?.token);
   const telemetry = () => (state.session ? { stytch_user_id: state.user?.user_id, stytch_session_id: state.session.session_id } : {});
   // A flow that was waiting (on a bootstrap, a digest, a WebAuthn start)
@@ -121,7 +146,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       storage.set(host.key(KEY_STATE), text);
       host.post(text);
     }
-    if (fx & (EFFECT_NOTIFY_SESSION | EFFECT_NOTIFY_USER | EFFECT_NOTIFY_CACHE)) {
+    if (fx & (EFFECT_NOTIFY_SESSION | EFFECT_NOTIFY_USER | EFFECT_NOTIFY_CACHE) && !opening) {
       const now = current();
       const session = fx & EFFECT_NOTIFY_SESSION ? now.session : state.session;
       const user = fx & EFFECT_NOTIFY_USER ? now.user : state.user;
@@ -209,14 +234,19 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       if (fenced && !(await stillLeads())) return { dropped: true };
       return send('POST', '/sdk/v1/sessions/authenticate', body, sessionToken);
     })();
-    const flight = { promise, counted: false };
+    const flight = { promise, counted: false, answer: null };
+    promise.then((answer) => { flight.answer = answer; });
     flights.set(flightKey(sessionToken, duration), flight);
     return flight;
   }
-  /** The kernel counts on `flight`: it hears its outcome, once. */
+  /**
+   * The kernel counts on `flight`: it hears its outcome, once (at once when
+   * it is already known: the start-up refresh may answer before the module
+   * is loaded).
+   */
   function count(flight, sessionToken, duration) {
     flight.counted = true;
-    flight.promise.then((answer) => {
+    const settle = (answer) => {
       flights.delete(flightKey(sessionToken, duration));
       if (answer.dropped) {
         signal(EVENT_REFRESH_DROPPED);
@@ -234,7 +264,9 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
         error = e;
       }
       step((mono, wall) => kernel.answered(handle, mono, wall, sessionToken, true, classOf(error), '', '', [], random()));
-    });
+    };
+    if (flight.answer) settle(flight.answer);
+    else flight.promise.then(settle);
   }
   const random = () => crypto.getRandomValues(new Uint32Array(1))[0];
   /** What the kernel reads of an authenticate-type answer (see `auth_data` in src/bindings.rs). */
@@ -284,7 +316,20 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     // The confirming refresh leaves now, not once the module is ready: the
     // kernel will ask for it and join it (the duration is the one it will
     // re-send, so the two match).
-    if (cookie) fly(cookie, matches && options.keepSessionAlive ? cached.duration : null);
+    if (cookie) {
+      confirming = fly(cookie, matches && options.keepSessionAlive ? cached.duration : null).promise;
+      confirming.then((answer) => {
+        // Answered before the module is ready: show it, as the kernel will
+        // (a successful refresh of the cookie's session confirms it; a
+        // failure waits for the kernel's decision).
+        if (handle || destroyed) return;
+        let auth;
+        try { auth = authOf(reply(answer)); } catch { return; }
+        if (auth.token !== cookie) return;
+        early = { token: cookie, jwt: auth.jwt };
+        show({ ...auth.objects, fromCache: false });
+      });
+    }
   }
 
   function open() {
@@ -300,21 +345,28 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     if (startEffects & EFFECT_ACCEPTED) kept = cached.objects;
     early = null;
     host.attach();
-    const before = state;
+    // The page showed the cache (or the start-up refresh's answer) before
+    // the module was ready: the kernel starts, takes that answer if it has
+    // come, and the app hears only of what it then sees differently.
+    opening = true;
+    try {
+      run(startEffects);
+    } finally {
+      opening = false;
+    }
     const { session, user, numbers: n } = current();
-    state = { session, user, fromCache: !!n[AT_FROM_CACHE] };
-    // The page showed the cache before the module was ready: tell the app
-    // only about what the kernel sees differently.
-    const differs = (a, b) => JSON.stringify(a) !== JSON.stringify(b);
-    run(startEffects
-      | (differs(before.session, state.session) ? EFFECT_NOTIFY_SESSION : 0)
-      | (differs(before.user, state.user) ? EFFECT_NOTIFY_USER : 0));
+    show({ session, user, fromCache: !!n[AT_FROM_CACHE] });
     lead();
   }
 
   let starting;
   const start = () => (starting ??= (async () => {
     if (optionsError) throw optionsError;
+    // The module downloads and compiles once the start-up refresh is
+    // answered (or after a quarter second): on a cold page compiling it
+    // competes with that request for the CPU, and the refresh is what tells
+    // the app its session is real.
+    if (confirming) await Promise.race([confirming, new Promise((resolve) => { setTimeout(resolve, 250); })]);
     try {
       await loadKernel();
     } catch (e) {

@@ -32,7 +32,6 @@ function loadKernel() {
 // In a browser the module's download starts as soon as the package is
 // evaluated: an app imports the package to create a client, and a page with
 // a session cookie confirms it only once the kernel runs.
-if (inBrowser) loadKernel().catch(() => { /* reported by the calls that need it */ });
 
 /** Resolves once the WebAssembly module is instantiated (browser only). */
 export function ready() {

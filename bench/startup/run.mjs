@@ -149,14 +149,19 @@ for (const name of Object.keys(VARIANTS)) {
 // One more load each before measuring, so the warm cache has seen a signed-in load.
 for (const name of Object.keys(VARIANTS)) await load(setups[name].page, name, 'warmup');
 
+// The order of the pages turns each run, and each cold load waits for the
+// previous context's teardown to settle: otherwise the page that follows
+// the heaviest one always starts on a busy machine.
+const names = Object.keys(VARIANTS);
 for (let run = 0; run < LOADS; run += 1) {
-  for (const name of Object.keys(VARIANTS)) {
+  for (const name of names.map((_, i) => names[(i + run) % names.length])) {
     samples[name].warm.push(await load(setups[name].page, name, `warm-${run}`));
     const context = await browser.newContext({ storageState: setups[name].state });
     offServer(context, server, refused);
     const page = await context.newPage();
     samples[name].cold.push(await load(page, name, `cold-${run}`));
     await context.close();
+    await new Promise((resolve) => { setTimeout(resolve, 300); });
   }
   if (process.stdout.isTTY) process.stdout.write(`\rstartup: ${run + 1}/${LOADS} loads of each page, warm and cold`);
 }

@@ -139,6 +139,7 @@ test('createClient after destroy gives a new client that restores the session fr
   const again = latchkey.createClient(PUBLIC_TOKEN, options);
   assert.notEqual(again, client);
   assert.deepEqual(again.session.getInfo(), { session: answer.session, fromCache: true });
+  await world.clock.advance(250);
   await again.ready;
   await flush();
   assert.equal(gate.requests.length, 1, 'one confirming refresh');

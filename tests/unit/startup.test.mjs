@@ -39,15 +39,10 @@ test('a matching cache shows at once and the confirming refresh leaves before th
   assert.equal(request.headers.Authorization, `Basic ${btoa(`${client.publicToken}:${earlier.session_token}`)}`);
 
   await flush();
-  assert.equal(kernel.calls, 1);
-  kernel.release();
-  await client.ready;
-  await flush();
-  assert.equal(gate.requests.length, 1, 'the kernel joined the request in flight');
-  assert.deepEqual(client.session.getInfo(), { session: earlier.session, fromCache: true }, 'unconfirmed yet');
-  assert.deepEqual(events.state, [], 'nothing changed for the app yet');
+  assert.equal(kernel.calls, 0, 'the module waits for the confirming answer (it would compete with it for the CPU)');
 
-  // The server confirms the same session object: only fromCache changes.
+  // The server confirms the same session object before the module loads:
+  // the page shows it at once; only fromCache changes.
   const answer = refreshAnswer(world)(request);
   answer.body.data.session = earlier.session;
   gate.requests[0].answer(answer);
@@ -56,8 +51,58 @@ test('a matching cache shows at once and the confirming refresh leaves before th
   assert.deepEqual(client.user.getInfo(), { user: earlier.user, fromCache: false });
   assert.deepEqual(events.state, [{ session: earlier.session, user: earlier.user }], 'onStateChange once for fromCache');
   assert.equal(events.session.length, 0, 'the session object did not change');
+  assert.equal(client.session.getTokens().session_jwt, answer.body.data.session_jwt);
+
+  // Then the module loads, takes that answer, writes the cookies, and the app hears nothing more.
+  assert.equal(kernel.calls, 1);
+  kernel.release();
+  await client.ready;
+  await flush();
+  assert.deepEqual(client.session.getInfo(), { session: earlier.session, fromCache: false });
+  assert.equal(events.state.length, 1, 'no second notification');
+  assert.equal(events.session.length, 0);
   assert.equal(cookie(world, 'stytch_session_jwt'), answer.body.data.session_jwt);
   assert.equal(world.net.requests(REFRESH).length, 1);
+});
+
+test('without an answer within a quarter second the module loads anyway and joins the request in flight', async (t) => {
+  const world = browser(t);
+  const earlier = await signedInEarlier(world);
+  const gate = world.net.gate(REFRESH);
+  const kernel = heldKernel();
+  const { client, events } = openClient(world, { load: kernel.load });
+  await flush();
+  assert.equal(kernel.calls, 0);
+  await world.clock.advance(250);
+  assert.equal(kernel.calls, 1);
+  kernel.release();
+  await client.ready;
+  await flush();
+  assert.equal(gate.requests.length, 1, 'the kernel joined the request in flight');
+  assert.deepEqual(client.session.getInfo(), { session: earlier.session, fromCache: true }, 'unconfirmed yet');
+  assert.deepEqual(events.state, []);
+  gate.requests[0].answer(refreshAnswer(world)(gate.requests[0].request));
+  await flush();
+  assert.equal(client.session.getInfo().fromCache, false);
+  assert.equal(events.state.length, 1);
+  assert.equal(world.net.requests(REFRESH).length, 1);
+});
+
+test('a failed confirmation before the module loads changes nothing until the kernel decides', async (t) => {
+  const world = browser(t);
+  const earlier = await signedInEarlier(world);
+  const gate = world.net.gate(REFRESH);
+  const kernel = heldKernel();
+  const { client, events } = openClient(world, { load: kernel.load });
+  gate.requests[0].answer({ status: 404, body: { status_code: 404, request_id: 'r', error_type: 'session_not_found', error_message: 'gone', error_url: '' } });
+  await flush();
+  assert.deepEqual(client.session.getInfo(), { session: earlier.session, fromCache: true }, 'the page does not decide a sign-out');
+  assert.deepEqual(events.state, []);
+  kernel.release();
+  await client.ready;
+  await flush();
+  assert.deepEqual(client.session.getInfo(), { session: null, fromCache: false }, 'the kernel ends the session');
+  assert.equal(events.session.length, 1);
 });
 
 test('keepSessionAlive: the early refresh carries the cached duration, so the kernel\'s own request is the same one', async (t) => {
@@ -67,6 +112,7 @@ test('keepSessionAlive: the early refresh carries the cached duration, so the ke
   const kernel = heldKernel();
   const { client } = openClient(world, { options: { keepSessionAlive: true }, load: kernel.load });
   assert.deepEqual(gate.requests.map((r) => r.request.json), [{ session_duration_minutes: 60 }]);
+  await world.clock.advance(250);
   kernel.release();
   await client.ready;
   await flush();
@@ -91,6 +137,7 @@ test('a cache written for another session token is not shown; the cookie\'s sess
   assert.equal(client.session.getTokens(), null);
   assert.equal(gate.requests.length, 1, 'the cookie is confirmed at once all the same');
   assert.equal(gate.requests[0].request.headers.Authorization, `Basic ${btoa(`${client.publicToken}:session-token-test-from-the-backend-0000000000`)}`);
+  await world.clock.advance(250);
   kernel.release();
   await client.ready;
   await flush();
@@ -131,6 +178,7 @@ test('a damaged or foreign cache is ignored, and the cookie is confirmed', async
       const gate = world.net.gate(REFRESH);
       const { client } = openClient(world);
       assert.equal(client.session.getSync(), null);
+      await world.clock.advance(250);
       await client.ready;
       await flush();
       assert.equal(gate.requests.length, 1);
