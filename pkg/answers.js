@@ -6,8 +6,8 @@ import * as kernel from './dist/latchkey.js';
 import { CLASS_ENDS_SESSION, CLASS_RETRYABLE, INVALID_RESPONSE } from './contract.js';
 import { LatchkeyError, network } from './errors.js';
 import { fromBase64 } from './host.js';
+import { isObject } from './validate.js';
 
-const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The error for an answer this SDK cannot read (no `data`, no error body, no tokens). */
 export const unreadable = (status, message) => apiError({ status_code: status, request_id: '', error_type: INVALID_RESPONSE, error_message: message, error_url: '' });

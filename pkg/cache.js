@@ -7,8 +7,8 @@ import {
   AT_CLOCK, AT_CONFIRMED_AT, AT_DURATION, AT_EXPIRES_AT, AT_HASH, AT_SEQ, AT_SIGNED_IN, AT_WRITER,
   CACHE_VERSION, fingerprint,
 } from './contract.js';
+import { isObject } from './validate.js';
 
-const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const orNaN = (n) => (typeof n === 'number' ? n : NaN);
 const orNull = (n) => (Number.isNaN(n) ? null : n);
 

@@ -15,15 +15,14 @@ import {
 } from './contract.js';
 import { authOf, classOf, endsSession, reply } from './answers.js';
 import { objectKey, readSnapshot, writeSnapshot } from './cache.js';
-import { LatchkeyError, usage } from './errors.js';
+import { usage } from './errors.js';
 import { createHost, pkcePair, readCookie, storage } from './host.js';
-import { check, clientOptions, optionsObject } from './validate.js';
+import { check, clientOptions, isObject, optionsObject, refuse } from './validate.js';
 import { browserSupportsAutofill, ceremony, credentialJson, requireWebAuthn } from './webauthn.js';
 
 const NO_SESSION = 'There is no session: sign in first';
 const DESTROYED = 'This client was destroyed';
 const SIGNED_OUT = { session: null, user: null, fromCache: false };
-const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const orNaN = (n) => (typeof n === 'number' ? n : NaN);
 const orNull = (n) => (Number.isNaN(n) ? null : n);
 
@@ -134,6 +133,11 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     const session = Number.isNaN(n[AT_SESSION]) ? null : kept.session;
     return { session, user: session && kept.user, numbers: n };
   }
+  /** Shows the app the kernel's state. */
+  function showKernel() {
+    const { session, user, numbers: n } = current();
+    show({ session, user, fromCache: !!n[AT_FROM_CACHE] });
+  }
   const signal = (kind) => step((mono, wall) => kernel.event(handle, kind, mono, wall));
 
   function run(fx) {
@@ -146,15 +150,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       storage.set(host.key(KEY_STATE), text);
       host.post(text);
     }
-    if (fx & (EFFECT_NOTIFY_SESSION | EFFECT_NOTIFY_USER | EFFECT_NOTIFY_CACHE) && !opening) {
-      const now = current();
-      const session = fx & EFFECT_NOTIFY_SESSION ? now.session : state.session;
-      const user = fx & EFFECT_NOTIFY_USER ? now.user : state.user;
-      state = { session, user, fromCache: !!n[AT_FROM_CACHE] };
-      if (fx & EFFECT_NOTIFY_SESSION) emit(listeners.session, session);
-      if (fx & EFFECT_NOTIFY_USER) emit(listeners.user, user);
-      emit(listeners.state, { session, user });
-    }
+    if (fx & (EFFECT_NOTIFY_SESSION | EFFECT_NOTIFY_USER | EFFECT_NOTIFY_CACHE) && !opening) showKernel();
     if (fx & EFFECT_REFRESH) kernelRefresh();
     if (fx & EFFECT_TIMER) host.setTimer('timer', n[AT_TIMER]);
     if (fx & EFFECT_WAKE_LEADER) host.post('{"wake":1}');
@@ -354,8 +350,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     } finally {
       opening = false;
     }
-    const { session, user, numbers: n } = current();
-    show({ session, user, fromCache: !!n[AT_FROM_CACHE] });
+    showKernel();
     lead();
   }
 
@@ -442,7 +437,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     try {
       text = wire ? JSON.stringify(body) : undefined;
     } catch {
-      throw new LatchkeyError({ kind: 'validation', field: 'options', retryable: false, message: 'must be JSON-serialisable' });
+      throw refuse('options', 'must be JSON-serialisable');
     }
     const answer = await send(r.verb, `/sdk/v1${path}`, text, sessionToken);
     // A finishing call spends the verifier, unless the server never saw it.
@@ -509,7 +504,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     // Checked before call() keeps a verifier for a start that cannot happen.
     const params = optionsObject(given).provider_params;
     if (params && typeof params === 'object' && Object.entries(params).some(([name, value]) => !name || typeof value !== 'string')) {
-      throw new LatchkeyError({ kind: 'validation', field: 'provider_params', retryable: false, message: 'must map names to string values' });
+      throw refuse('provider_params', 'must map names to string values');
     }
     const { path, body } = await call('oauth.start', { ...optionsObject(given), provider });
     const query = [['public_token', publicToken], ['login_redirect_url', body.login_redirect_url], ['signup_redirect_url', body.signup_redirect_url]];
@@ -553,15 +548,11 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     const v = check(row('webauthn.register').fields, given);
     if (!token()) throw usage(NO_SESSION);
     requireWebAuthn();
+    // The start row orders the body; the options pass through but for the
+    // two it names differently and the duration, which only the finish takes.
+    const { is_passkey: passkey, session_duration_minutes: _, ...same } = v;
     const start = await call('webauthn.register.start', {
-      domain: v.domain ?? location.hostname,
-      authenticator_type: v.authenticator_type,
-      return_passkey_credential_options: v.is_passkey,
-      override_id: v.override_id,
-      override_name: v.override_name,
-      override_display_name: v.override_display_name,
-      user_agent: navigator.userAgent,
-      use_base64_url_encoding: v.use_base64_url_encoding,
+      ...same, domain: v.domain ?? location.hostname, return_passkey_credential_options: passkey, user_agent: navigator.userAgent,
     });
     alive();
     const credential = await ceremony(true, start.public_key_credential_creation_options);
@@ -571,7 +562,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
   async function authenticate(given) {
     const { signal: abortSignal, ...rest } = optionsObject(given);
     if (abortSignal !== undefined && !(abortSignal instanceof AbortSignal)) {
-      throw new LatchkeyError({ kind: 'validation', field: 'signal', retryable: false, message: 'must be an AbortSignal' });
+      throw refuse('signal', 'must be an AbortSignal');
     }
     const v = check(row('webauthn.authenticate').fields, rest);
     // Autofill is started on every sign-in page: a browser without it (and

@@ -5,8 +5,10 @@
 import { COOKIE_DEFAULTS, FLAG_REQUIRED, OAUTH_PROVIDERS } from './contract.js';
 import { LatchkeyError } from './errors.js';
 
-const refuse = (field, message) => new LatchkeyError({ kind: 'validation', field, retryable: false, message });
-const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A validation error naming `field`. */
+export const refuse = (field, message) => new LatchkeyError({ kind: 'validation', field, retryable: false, message });
+/** A plain object (not null, not an array). */
+export const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const URL_MESSAGE = 'must be an absolute http(s) URL';
 
 /** Whether `value` is an absolute http(s) URL without spaces or control characters. */
