@@ -23,7 +23,10 @@ export function startOutbox({ baseUrl, list, status, clearButton }) {
       })
       .catch(() => {
         if (reachable !== false) {
-          status.textContent = `No dev outbox at ${baseUrl} (it exists on the local latchkey-server only).`;
+          // The outbox answers its own origin only (it holds live links and codes).
+          status.textContent = new URL(baseUrl).origin === location.origin
+            ? `No dev outbox at ${baseUrl} (it exists on the local latchkey-server only).`
+            : `The dev outbox is readable from its own origin only: open ${baseUrl}/dev/outbox.`;
         }
         reachable = false;
       })
