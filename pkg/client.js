@@ -8,10 +8,11 @@ import {
   AT_BUSY_FOR, AT_FROM_CACHE, AT_LEADING, AT_REFRESH_DURATION, AT_SESSION, AT_TIMER, EFFECT_ACCEPTED,
   EFFECT_BUSY, EFFECT_CLEAR_COOKIES, EFFECT_NOTIFY_CACHE, EFFECT_NOTIFY_SESSION, EFFECT_NOTIFY_USER,
   EFFECT_PUBLISH, EFFECT_REFRESH, EFFECT_STEAL, EFFECT_TIMER, EFFECT_WAKE_LEADER, EFFECT_WRITE_COOKIES,
-  EVENT_HIDDEN, EVENT_LEADER, EVENT_LOST, EVENT_ONLINE, EVENT_REFRESH_BEGAN, EVENT_REFRESH_DROPPED,
-  EVENT_RESTORED, EVENT_SIGNED_OUT, EVENT_TIMER, EVENT_VISIBLE, EVENT_WAKE, FLAG_IN_PATH, FLAG_OPTION_ONLY,
-  FLAG_PAGE_DEFAULT, KEY_LEASE, KEY_PKCE, KEY_STATE, OAUTH_PROVIDERS, PKCE_CREATE, PKCE_DISCARD, PKCE_SEND,
-  TEXT_JWT, TEXT_TOKEN, URL_SIGN_IN, fingerprint,
+  EVENT_BUSY, EVENT_CLOSE, EVENT_HIDDEN, EVENT_LEADER, EVENT_LOST, EVENT_ONLINE, EVENT_REFRESH_BEGAN,
+  EVENT_REFRESH_DROPPED, EVENT_RESTORED, EVENT_SIGNED_OUT, EVENT_STARTED, EVENT_TIMER, EVENT_USER,
+  EVENT_VISIBLE, EVENT_WAKE, FLAG_IN_PATH, FLAG_OPTION_ONLY, FLAG_PAGE_DEFAULT, KEY_LEASE, KEY_PKCE,
+  KEY_STATE, OAUTH_PROVIDERS, PKCE_CREATE, PKCE_DISCARD, PKCE_SEND, TEXT_JWT, TEXT_TOKEN, URL_SIGN_IN,
+  fingerprint,
 } from './contract.js';
 import { authOf, classOf, endsSession, reply } from './answers.js';
 import { objectKey, readSnapshot, writeSnapshot } from './cache.js';
@@ -138,7 +139,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     const { session, user, numbers: n } = current();
     show({ session, user, fromCache: !!n[AT_FROM_CACHE] });
   }
-  const signal = (kind) => step((mono, wall) => kernel.event(handle, kind, mono, wall));
+  const signal = (kind, value = 0, objects = undefined) => step((mono, wall) => kernel.event(handle, kind, mono, wall, value), objects);
 
   function run(fx) {
     const n = kernel.numbers(handle, performance.now());
@@ -163,7 +164,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
     let message;
     try { message = JSON.parse(text); } catch { return; }
     if (message?.wake) return signal(EVENT_WAKE);
-    if (Number.isFinite(message?.busy)) return step((mono, wall) => kernel.busy(handle, mono, wall, message.busy));
+    if (Number.isFinite(message?.busy)) return signal(EVENT_BUSY, message.busy);
     const s = readSnapshot(text);
     if (s) step((mono, wall) => kernel.remote(handle, mono, wall, s.numbers), s.objects);
   }
@@ -337,7 +338,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
         readCookie(names.opaqueTokenCookieName) ?? '', readCookie(names.jwtCookieName) ?? ''].join('\n'),
       cached?.numbers ?? [],
     );
-    const startEffects = kernel.started(handle);
+    const startEffects = kernel.event(handle, EVENT_STARTED, 0, 0, 0);
     if (startEffects & EFFECT_ACCEPTED) kept = cached.objects;
     early = null;
     host.attach();
@@ -453,7 +454,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
         const { request_id: _r, status_code: _s, ...rest } = data;
         user = rest;
       }
-      if (isObject(user)) step((mono, wall) => kernel.user(handle, mono, wall, objectKey(user)), { user });
+      if (isObject(user)) signal(EVENT_USER, objectKey(user), { user });
       if (r.answer === 'U') return user;
     }
     // `__user` only refreshes the SDK's cached user; the app never sees it.
@@ -673,7 +674,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
         release();
         host.close();
       }
-      if (handle) kernel.close(handle);
+      if (handle) kernel.event(handle, EVENT_CLOSE, 0, 0, 0);
       handle = 0;
       forget();
       for (const set of Object.values(listeners)) set.clear();

@@ -31,6 +31,10 @@ export const EVENT_WAKE = 7;
 export const EVENT_REFRESH_BEGAN = 9;
 export const EVENT_REFRESH_DROPPED = 10;
 export const EVENT_SIGNED_OUT = 11;
+export const EVENT_BUSY = 12;
+export const EVENT_USER = 13;
+export const EVENT_STARTED = 14;
+export const EVENT_CLOSE = 15;
 
 /**
  * Where each number sits in the kernel's arrays (`numbers`; up to SHARED,

@@ -166,20 +166,6 @@ pub fn open(config: &[f64], texts: &str, cached: &[f64]) -> u32 {
     slots.len() as u32
 }
 
-/// Forgets kernel `handle`.
-#[wasm_bindgen]
-pub fn close(handle: u32) {
-    if let Some(slot) = kernels().get_mut((handle as usize).wrapping_sub(1)) {
-        *slot = None;
-    }
-}
-
-/// The effects of starting (once).
-#[wasm_bindgen]
-pub fn started(handle: u32) -> u32 {
-    with(handle, |k| core::mem::take(&mut k.start_effects))
-}
-
 /// The cookies as the page reads them now (it does before each event).
 #[wasm_bindgen]
 pub fn cookie(handle: u32, token: Option<String>, jwt: Option<String>) {
@@ -188,14 +174,24 @@ pub fn cookie(handle: u32, token: Option<String>, jwt: Option<String>) {
     });
 }
 
-/// An event without data (`contract::event`).
+/// An event (`contract::event`); `value` is the data of the few that
+/// carry a number (BUSY: how long to hold off; USER: the user object's
+/// fingerprint).
 #[wasm_bindgen]
-pub fn event(handle: u32, kind: u32, mono: f64, wall: f64) -> u32 {
+pub fn event(handle: u32, kind: u32, mono: f64, wall: f64, value: f64) -> u32 {
     use contract::event::*;
+    if kind == CLOSE {
+        // Forgets the kernel: the handle answers nothing afterwards.
+        if let Some(slot) = kernels().get_mut((handle as usize).wrapping_sub(1)) {
+            *slot = None;
+        }
+        return 0;
+    }
     let now = now(mono, wall);
     with(handle, |k| {
         let m = &mut k.machine;
         match kind {
+            STARTED => core::mem::take(&mut k.start_effects),
             TIMER => m.timer_fired(now),
             LEADER => m.became_leader(now),
             LOST | HIDDEN => m.lost_leadership(now),
@@ -203,20 +199,13 @@ pub fn event(handle: u32, kind: u32, mono: f64, wall: f64) -> u32 {
             ONLINE => m.woke(now, Wake::Online),
             RESTORED => m.woke(now, Wake::PageShow),
             WAKE => m.wake_requested(now),
+            BUSY => m.busy_seen(now, value as i64),
+            USER => m.user_updated(now, value as u64),
             REFRESH_BEGAN => m.refresh_began(now),
             REFRESH_DROPPED => m.refresh_dropped(now),
             SIGNED_OUT => m.signed_out(now),
             _ => 0,
         }
-    })
-}
-
-/// Another tab announced a refresh or a retry: hold off taking over for
-/// `wait_ms` (what that tab's `busy_for` said).
-#[wasm_bindgen]
-pub fn busy(handle: u32, mono: f64, wall: f64, wait_ms: f64) -> u32 {
-    with(handle, |k| {
-        k.machine.busy_seen(now(mono, wall), wait_ms as i64)
     })
 }
 
@@ -260,14 +249,6 @@ pub fn answered(
             k.machine
                 .refresh_finished(now, contract::fingerprint(&sent), result, duration, random)
         }
-    })
-}
-
-/// The user object changed (its fingerprint).
-#[wasm_bindgen]
-pub fn user(handle: u32, mono: f64, wall: f64, user: f64) -> u32 {
-    with(handle, |k| {
-        k.machine.user_updated(now(mono, wall), user as u64)
     })
 }
 

@@ -57,6 +57,14 @@ pub mod event {
     pub const REFRESH_DROPPED: u32 = 10;
     /// The session ended here: revoked, or cleared by the app.
     pub const SIGNED_OUT: u32 = 11;
+    /// Another tab announced a refresh or a retry (value: how long to hold off).
+    pub const BUSY: u32 = 12;
+    /// The user object changed (value: its fingerprint).
+    pub const USER: u32 = 13;
+    /// Hand over the effects of starting (once).
+    pub const STARTED: u32 = 14;
+    /// Forget the kernel.
+    pub const CLOSE: u32 = 15;
 }
 
 /// Where each number sits in the arrays of `numbers` (and, up to
@@ -223,6 +231,10 @@ mod tests {
                 ("REFRESH_BEGAN", REFRESH_BEGAN),
                 ("REFRESH_DROPPED", REFRESH_DROPPED),
                 ("SIGNED_OUT", SIGNED_OUT),
+                ("BUSY", BUSY),
+                ("USER", USER),
+                ("STARTED", STARTED),
+                ("CLOSE", CLOSE),
             ],
         );
     }

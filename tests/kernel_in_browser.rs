@@ -115,7 +115,13 @@ fn every_removal_variant_is_a_cookie_string_chromium_applies() {
     write_all(&bindings::cookies(handle, Date::now()));
     assert!(jar().contains("kib_c_session=tok-c"));
     let (mono, wall) = now();
-    let effects = bindings::event(handle, latchkey::contract::event::SIGNED_OUT, mono, wall);
+    let effects = bindings::event(
+        handle,
+        latchkey::contract::event::SIGNED_OUT,
+        mono,
+        wall,
+        0.0,
+    );
     assert!(effects & effect::CLEAR_COOKIES != 0);
     let removals = bindings::removals(handle);
     assert!(removals.split('\n').count() >= 2);
@@ -163,7 +169,7 @@ fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
     cached.truncate(at::SHARED);
     assert!(cached[at::SIGNED_IN] == 1.0 && cached[at::SESSION] == 11.0);
     assert_eq!(cached[at::HASH], fingerprint("tok-d") as f64);
-    bindings::close(first);
+    bindings::event(first, latchkey::contract::event::CLOSE, 0.0, 0.0, 0.0);
     assert_eq!(
         bindings::text(first, text::TOKEN),
         None,
@@ -171,7 +177,7 @@ fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
     );
 
     let second = open("kib_d", &cached);
-    let effects = bindings::started(second);
+    let effects = bindings::event(second, latchkey::contract::event::STARTED, 0.0, 0.0, 0.0);
     assert!(
         effects & effect::ACCEPTED != 0,
         "the cache belongs to the cookie"
@@ -192,7 +198,7 @@ fn a_kernel_restores_the_cached_session_of_the_cookie_and_asks_to_confirm_it() {
         .set_cookie("kib_d_session=other-token; Path=/")
         .unwrap();
     let third = open("kib_d", &cached);
-    let effects = bindings::started(third);
+    let effects = bindings::event(third, latchkey::contract::event::STARTED, 0.0, 0.0, 0.0);
     assert!(effects & effect::ACCEPTED == 0);
     assert!(bindings::numbers(third, 0.0)[at::SESSION].is_nan());
     assert_eq!(

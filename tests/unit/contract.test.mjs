@@ -50,7 +50,7 @@ test('fingerprints: contract.js gives the vectors, and the kernel gives the same
     assert.equal(numbers.length, AT_LEN);
     assert.equal(numbers[AT_SIGNED_IN], 1);
     assert.equal(String(numbers[AT_HASH]), expected, JSON.stringify(text));
-    kernel.close(handle);
+    kernel.event(handle, 15, 0, 0, 0); // EVENT_CLOSE
   }
 });
 
