@@ -188,18 +188,24 @@ test('a reload shows the cached session at once, then the confirmed one', async 
   await submit(page, 'reload@example.com', 'Create account');
   await signedInAs(page, 'reload@example.com').waitFor();
 
-  // The module arrives 1.2 s late, as on a slow network: the cached session
-  // must be on screen without it. (It also puts the confirmation in a later
-  // second than the sign-in, so the confirmed session object differs from
-  // the cached one: today's core notifies a fromCache change only with one.)
+  // The module and the server's answer both arrive 1.2 s late, as on a slow
+  // network (the confirming refresh leaves before the module is ready, so
+  // holding the module alone would let the confirmation overtake the
+  // cache): the cached session must be on screen without either. (The
+  // delay also puts the confirmation in a later second than the sign-in, so
+  // the confirmed session object differs from the cached one: today's core
+  // notifies a fromCache change only with one.)
   let release;
   const held = new Promise((r) => { release = r; });
-  await page.route('**/*.wasm', async (route) => { await held; await route.continue(); });
+  const hold = async (route) => { await held; await route.continue(); };
+  await page.route('**/*.wasm', hold);
+  await page.route('**/sdk/v1/sessions/authenticate', hold);
   setTimeout(release, 1_200);
   await page.reload();
   await page.getByRole('status').getByText('Signed in as reload@example.com (checking…)', { exact: true }).waitFor({ timeout: 1_000 });
   assert.deepEqual((await probe(page)).sessions[0], { session: true, fromCache: true, isInitialized: false });
   await signedInAs(page, 'reload@example.com').waitFor();
+  await page.waitForFunction(() => window.probe.sessions.at(-1).isInitialized && window.probe.users.at(-1).isInitialized);
   const { sessions, users, commits } = await probe(page);
   assert.deepEqual(sessions.at(-1), { session: true, fromCache: false, isInitialized: true });
   assert.deepEqual(users.at(-1), { session: true, fromCache: false, isInitialized: true });
