@@ -29,9 +29,9 @@ function loadKernel() {
   return loading;
 }
 
-// In a browser the module's download starts as soon as the package is
-// evaluated: an app imports the package to create a client, and a page with
-// a session cookie confirms it only once the kernel runs.
+// The download starts at the first call or client's start (client.js starts
+// it once a page's start-up refresh is answered, so that compiling the
+// module does not compete with that request), not at import.
 
 /** Resolves once the WebAssembly module is instantiated (browser only). */
 export function ready() {

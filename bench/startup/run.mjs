@@ -31,26 +31,26 @@ const OUT = join(ROOT, 'target', 'bench', 'startup');
 // ---------------------------------------------------------------- pages
 const latchkeySetup = (module) => `
   import { createClient } from '${module}';
-  const { marks } = window.bench;
+  const { marks, mark } = window.bench;
   marks.module = performance.now();
   const client = createClient(new URLSearchParams(location.search).get('token'), { baseUrl: location.origin });
   window.client = client;
   marks.created = performance.now();
-  if (client.session.getSync()) marks.restored = performance.now();
-  else client.session.onChange((s) => { if (s && marks.restored === undefined) marks.restored = performance.now(); });
-  client.ready.then(() => { marks.ready = performance.now(); }, (e) => window.bench.errors.push('ready: ' + (e?.message ?? e)));
+  if (client.session.getSync()) mark('restored');
+  else client.session.onChange((s) => { if (s) mark('restored'); });
+  client.ready.then(() => { mark('ready'); }, (e) => window.bench.errors.push('ready: ' + (e?.message ?? e)));
   window.bench.confirmed = () => { const info = client.session.getInfo(); return !!info.session && !info.fromCache; };`;
 
 const stytchSetup = `
   import { createStytchClient } from './stytch.js';
-  const { marks } = window.bench;
+  const { marks, mark } = window.bench;
   marks.module = performance.now();
   const client = createStytchClient(new URLSearchParams(location.search).get('token'), ${STYTCH_OPTIONS_SOURCE});
   window.client = client;
   marks.created = performance.now();
-  marks.ready = marks.created;
-  if (client.session.getSync()) marks.restored = performance.now();
-  else client.session.onChange((s) => { if (s && marks.restored === undefined) marks.restored = performance.now(); });
+  mark('ready', marks.created);
+  if (client.session.getSync()) mark('restored');
+  else client.session.onChange((s) => { if (s) mark('restored'); });
   window.bench.confirmed = () => { const info = client.session.getInfo(); return !!info.session && !info.fromCache; };`;
 
 const VARIANTS = {
@@ -113,9 +113,12 @@ async function watchCache(page) {
 async function load(page, name, run) {
   page.takeCache ??= await watchCache(page);
   page.takeCache();
+  // The page says when it has its three marks on the console: evaluating
+  // anything in it before then (Playwright's waitForFunction injects its
+  // script, ~10 ms of main thread) would slow the very load it measures.
+  const marked = page.waitForEvent('console', { predicate: (m) => m.text() === 'bench:marked', timeout: 15_000 });
   await page.goto(pageUrl(name, run), { waitUntil: 'load' });
-  await page.waitForFunction(() => window.bench?.marks.confirmed !== undefined && window.bench.marks.ready !== undefined
-    && window.bench.marks.restored !== undefined, null, { timeout: 15_000, polling: 50 });
+  await marked;
   return page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0];
     const api = performance.getEntriesByType('resource').filter((r) => /\/sdk\/v1\//.test(r.name)).map((r) => new URL(r.name).pathname);
@@ -149,19 +152,24 @@ for (const name of Object.keys(VARIANTS)) {
 // One more load each before measuring, so the warm cache has seen a signed-in load.
 for (const name of Object.keys(VARIANTS)) await load(setups[name].page, name, 'warmup');
 
-// The order of the pages turns each run, and each cold load waits for the
-// previous context's teardown to settle: otherwise the page that follows
-// the heaviest one always starts on a busy machine.
+// The order of the pages turns each run, and every load, warm or cold,
+// starts on a quiet machine: it waits for what the previous one left
+// running (a context's teardown, the engine compiling a module's optimized
+// tier in the background) to settle. Otherwise a load pays for its
+// predecessor: the page that follows the heaviest one, or a cold load
+// right after its own page's warm one.
 const names = Object.keys(VARIANTS);
+const settle = () => new Promise((resolve) => { setTimeout(resolve, 300); });
 for (let run = 0; run < LOADS; run += 1) {
   for (const name of names.map((_, i) => names[(i + run) % names.length])) {
+    await settle();
     samples[name].warm.push(await load(setups[name].page, name, `warm-${run}`));
+    await settle();
     const context = await browser.newContext({ storageState: setups[name].state });
     offServer(context, server, refused);
     const page = await context.newPage();
     samples[name].cold.push(await load(page, name, `cold-${run}`));
     await context.close();
-    await new Promise((resolve) => { setTimeout(resolve, 300); });
   }
   if (process.stdout.isTTY) process.stdout.write(`\rstartup: ${run + 1}/${LOADS} loads of each page, warm and cold`);
 }
