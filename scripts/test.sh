@@ -82,7 +82,25 @@ run_node_tier unit tests/unit/
 run_node_tier sdk tests/browser/
 run_node_tier e2e tests/e2e/
 
+# Why each node test failed, last, where a CI log's tail shows it: the test's
+# name, its location and its error message, from the TAP files.
+failure_digest() {
+  awk '
+    /^ *not ok / { sub(/^ */, ""); print "  " $0; block = 1; next }
+    block && /^ *\.\.\.$/ { block = 0; more = 0; next }
+    block && /^ *location:/ { sub(/^ */, ""); print "    " $0; next }
+    block && /^ *error:/ { sub(/^ */, ""); print "    " $0; more = ($0 ~ /[|>]-?$/) ? 8 : 0; next }
+    block && more > 0 && /^    / { sub(/^ */, ""); print "      " $0; more--; next }
+    { more = 0 }
+  ' "$@"
+}
+
 echo
-if [ "$failed" -gt 0 ]; then echo "failed tiers: ${failed_tiers[*]}"; fi
+if [ "$failed" -gt 0 ]; then
+  for tier in "${failed_tiers[@]}"; do
+    if [ -f "$LOGS/$tier.tap" ]; then echo "failures in $tier:"; failure_digest "$LOGS/$tier.tap"; fi
+  done
+  echo "failed tiers: ${failed_tiers[*]}"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

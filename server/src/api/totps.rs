@@ -252,7 +252,6 @@ fn locked(row: &TotpRow, now: i64) -> Option<Outcome> {
         })
 }
 
-/// The error of a failed outcome; `wrong` names the refused secret.
 /// Finishes a TOTP or recovery-code sign-in: the session for a success, the
 /// refusal (`kind`, naming the `wrong` thing) otherwise.
 async fn respond(
