@@ -115,6 +115,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
 
   // ---- the kernel's events and effects
 
+  const readCookies = () => kernel.cookie(handle, readCookie(names.opaqueTokenCookieName), readCookie(names.jwtCookieName));
   /**
    * Hands an event to the kernel (after it reads the cookies) and carries
    * out what it decides; `objects` came with the event and are kept when
@@ -122,7 +123,7 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
    */
   function step(event, objects) {
     if (!handle) return;
-    kernel.cookie(handle, readCookie(names.opaqueTokenCookieName), readCookie(names.jwtCookieName));
+    readCookies();
     const fx = event(performance.now(), Date.now());
     if (fx & EFFECT_ACCEPTED) kept = { ...kept, ...objects };
     run(fx);
@@ -608,6 +609,10 @@ export function makeClient(publicToken, rawOptions, loadKernel, forget) {
       getTokens: () => {
         if (!state.session) return null;
         if (!handle) return early && { session_token: early.token, session_jwt: early.jwt };
+        // Another tab's refresh can reach this page before its cookie does,
+        // so the JWT learnt then may be the previous one: the cookie, read
+        // now, is the truth.
+        readCookies();
         return { session_token: kernel.text(handle, TEXT_TOKEN), session_jwt: kernel.text(handle, TEXT_JWT) ?? '' };
       },
       onChange: subscribe(listeners.session),

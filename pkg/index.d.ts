@@ -558,6 +558,7 @@ export interface LatchkeyClient {
     /** The current session, or null; restored from cache at once when the session cookie is present. */
     getSync(): Session | null;
     getInfo(): { session: Session | null; fromCache: boolean };
+    /** The session's tokens as the cookies hold them now (a JWT another tab just refreshed included), or null. */
     getTokens(): SessionTokens | null;
     onChange(callback: (session: Session | null) => void): Unsubscribe;
     /** Refreshes now (shares a refresh already in flight); extends the session when given a duration. */

@@ -10,11 +10,7 @@ import {
 } from './sdk.mjs';
 
 const REFRESH = '/sdk/v1/sessions/authenticate';
-// Two seconds, not one: a follower takes over from a leader whose refresh
-// is still unanswered after the request wait (capped at the interval) plus a
-// one-second grace. With a one-second interval a busy CI machine's two-second
-// stall would already look like a duplicate refresh; now it takes three.
-const INTERVAL = 2000;
+const INTERVAL = 1000;
 let server;
 let browser;
 before(async () => {

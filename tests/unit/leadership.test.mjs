@@ -115,6 +115,24 @@ test('two tabs: one refresh per interval; sign-in and sign-out reach the other t
   assert.equal(world.net.requests(REFRESH).length, 5, 'nobody refreshes a revoked session');
 });
 
+test('a follower that heard of a refresh before it could see the new cookie reads the new JWT from getTokens', async (t) => {
+  const { world, pages: [, two] } = await tabs(t, 2);
+  await signIn(world, two);
+  await flush();
+  const before = world.jar.get('stytch_session_jwt');
+  world.net.on(REFRESH, refreshAnswer(world));
+  world.tabs[1].lagCookies();
+  await world.clock.advance(1000);
+  assert.equal(world.net.requests(REFRESH).length, 1);
+  assert.ok(world.net.requests(REFRESH).every((r) => r.tab === world.tabs[0]), 'the leader refreshed');
+  const after = world.jar.get('stytch_session_jwt');
+  assert.notEqual(after, before, 'the refresh wrote a new JWT');
+  assert.equal(two.call((c) => c.session.getTokens().session_jwt), before, 'the follower cannot see the new cookie yet');
+  world.tabs[1].seeCookies();
+  // No event reaches the follower in between: only the cookie changed.
+  assert.equal(two.call((c) => c.session.getTokens().session_jwt), after, 'the follower reads the refreshed JWT');
+});
+
 test('without Web Locks the storage lease elects one leader, and a follower takes the lease from a frozen one', async (t) => {
   const { world, pages: [one, two] } = await tabs(t, 2, { locks: false });
   const [tab1, tab2] = world.tabs;

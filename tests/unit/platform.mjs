@@ -567,6 +567,7 @@ class Tab {
     this.held = [];
     this.visibilityState = 'visible';
     this.inputs = [];
+    this.cookieView = null;
     this.location = new FakeLocation(this, href);
     this.history = new FakeHistory(this);
     this.localStorage = new FakeStorage(this);
@@ -575,7 +576,7 @@ class Tab {
     // Accessors, not copied values: defineProperties keeps them live.
     this.document = Object.defineProperties(new FakeEventTarget(), {
       cookie: {
-        get: () => world.jar.read(tab.location),
+        get: () => tab.cookieView ?? world.jar.read(tab.location),
         set: (text) => {
           world.journal.push(`cookie ${String(text).split(';')[0]}`);
           world.jar.write(String(text), tab.location);
@@ -614,6 +615,14 @@ class Tab {
     for (const fn of this.held.splice(0)) task(this, fn);
     await flush();
   }
+  /**
+   * The page's `document.cookie` stops following the jar, as a renderer
+   * that has not yet heard of another tab's cookie write (in Chromium that
+   * write can land after the BroadcastChannel message sent just after it),
+   * until `seeCookies()`.
+   */
+  lagCookies() { this.cookieView = this.world.jar.read(this.location); }
+  seeCookies() { this.cookieView = null; }
   /** Runs `fn` as code of this tab (its globals, and whatever it starts). */
   run(fn) { return als.run(this, fn); }
   /** Listeners attached to this tab's window and document. */
