@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as kernel from '../../pkg/dist/latchkey.js';
 import {
   FINGERPRINT_VECTORS, FLAG_IN_PATH, KINDS, OAUTH_PROVIDERS, OPS, PKCE_CREATE, PKCE_DISCARD, PKCE_NOTHING, PKCE_SEND,
-  AT_HASH, AT_LEN, AT_SIGNED_IN, URL_SIGN_IN, fingerprint,
+  AT_HASH, AT_LEN, AT_SIGNED_IN, EVENT_CLOSE, URL_SIGN_IN, fingerprint,
 } from '../../pkg/contract.js';
 import { RULES } from '../../pkg/validate.js';
 import { browser, flush, loadKernel } from './platform.mjs';
@@ -50,7 +50,7 @@ test('fingerprints: contract.js gives the vectors, and the kernel gives the same
     assert.equal(numbers.length, AT_LEN);
     assert.equal(numbers[AT_SIGNED_IN], 1);
     assert.equal(String(numbers[AT_HASH]), expected, JSON.stringify(text));
-    kernel.event(handle, 15, 0, 0, 0); // EVENT_CLOSE
+    kernel.event(handle, EVENT_CLOSE, 0, 0, 0);
   }
 });
 
